@@ -1,0 +1,100 @@
+"""Switchboard: see and answer phone calls from Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .calls import CallBook
+from .clients import create_provider
+from .const import DOMAIN
+from .controller import CallController
+from .data import SwitchboardConfigEntry, SwitchboardData
+from .entity import device_identifier
+from .providers.model import (
+    AuthenticationError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from .services import async_setup_services
+from .webhook import async_remove_webhook, async_start_webhook
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
+    """Register the call actions once."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> bool:
+    """Connect to the provider, make its devices, and start receiving its events."""
+    provider = create_provider(hass, entry.data)
+    try:
+        await provider.async_get_account()
+        devices = await provider.async_get_devices()
+        calls = CallBook()
+        entry.runtime_data = SwitchboardData(
+            provider=provider,
+            devices={device.device_id: device for device in devices},
+            calls=calls,
+            controller=CallController(hass, entry, provider, calls),
+        )
+        await async_start_webhook(hass, entry)
+    except AuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except (ProviderUnavailableError, RateLimitedError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except ProviderError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="provider_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    _remove_stale_devices(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+def _remove_stale_devices(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> None:
+    """Drop devices whose number or endpoint the provider no longer lists."""
+    registry = dr.async_get(hass)
+    current = {
+        (DOMAIN, device_identifier(entry, device))
+        for device in entry.runtime_data.devices.values()
+    }
+    for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device_entry.identifiers & current:
+            registry.async_update_device(
+                device_entry.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: SwitchboardConfigEntry
+) -> bool:
+    """Stop receiving events and remove the entities."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: SwitchboardConfigEntry
+) -> None:
+    """Undo what the entry registered with the provider and with Nabu Casa."""
+    await async_remove_webhook(hass, entry, create_provider(hass, entry.data))

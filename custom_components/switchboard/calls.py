@@ -1,0 +1,230 @@
+"""CallBook: the calls of one account, kept current from provider events.
+
+Idempotent (a repeated event changes nothing), ordered (an older event never
+overwrites a newer state), several calls per device, and bounded: ended calls
+are forgotten, keeping only their ids so a late event cannot bring them back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .providers.model import (
+    Call,
+    CallAction,
+    CallEvent,
+    CallState,
+    Direction,
+    EndReason,
+)
+
+SEEN_EVENTS = 2048
+ENDED_CALLS = 512
+
+# The primary call of a device is the one a user most likely means.
+PRIMARY_ORDER = (
+    CallState.RINGING,
+    CallState.DIALING,
+    CallState.TALKING,
+    CallState.ON_HOLD,
+)
+
+
+class CallEventType(StrEnum):
+    """What the `call` event entity fires."""
+
+    INCOMING = "incoming"
+    ANSWERED = "answered"
+    ENDED = "ended"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class CallChange:
+    """A call after an event changed it, and what that change means to a user."""
+
+    call: Call
+    previous: CallState | None
+    event_type: CallEventType | None
+
+
+type CallListener = Callable[[CallChange], None]
+
+
+def _bounded_add(ids: OrderedDict[str, None], key: str, limit: int) -> None:
+    ids[key] = None
+    ids.move_to_end(key)
+    while len(ids) > limit:
+        ids.popitem(last=False)
+
+
+def _event_type(previous: CallState | None, call: Call) -> CallEventType | None:
+    if call.state is CallState.ENDED:
+        if call.end_reason is EndReason.MISSED or (
+            call.direction is Direction.INCOMING
+            and call.answered_at is None
+            and call.end_reason is None
+        ):
+            return CallEventType.MISSED
+        return CallEventType.ENDED
+    if previous is None and call.state is CallState.RINGING:
+        return CallEventType.INCOMING
+    if call.state is CallState.TALKING and previous in (
+        None,
+        CallState.RINGING,
+        CallState.DIALING,
+    ):
+        return CallEventType.ANSWERED
+    return None
+
+
+class CallBook:
+    """The live calls of one config entry, by call id and by device."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._calls: dict[str, Call] = {}
+        self._order: dict[str, tuple[float, int]] = {}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._listeners: list[CallListener] = []
+
+    def listen(self, listener: CallListener) -> Callable[[], None]:
+        """Call `listener` with every change; returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def get(self, call_id: str) -> Call | None:
+        """Return a live call."""
+        return self._calls.get(call_id)
+
+    def live_calls(self) -> list[Call]:
+        """Return every live call, oldest first."""
+        return list(self._calls.values())
+
+    def calls_on(self, device_id: str) -> list[Call]:
+        """Return the live calls of a device, oldest first."""
+        return [call for call in self._calls.values() if device_id in call.device_ids]
+
+    def primary_call(self, device_id: str) -> Call | None:
+        """Return the call a user most likely means: ringing first, then active."""
+        calls = self.calls_on(device_id)
+        for state in PRIMARY_ORDER:
+            for call in calls:
+                if call.state is state:
+                    return call
+        return None
+
+    def find_call(
+        self, device_id: str, action: CallAction, call_id: str | None
+    ) -> Call | None:
+        """Return the call an action targets: the given one, or the natural one.
+
+        Without a call id: answer and reject take the ringing call, hang-up the
+        primary call.
+        """
+        if call_id is not None:
+            call = self._calls.get(call_id)
+            return call if call and device_id in call.device_ids else None
+        if action is CallAction.HANGUP:
+            return self.primary_call(device_id)
+        return next(
+            (
+                call
+                for call in self.calls_on(device_id)
+                if call.state is CallState.RINGING
+            ),
+            None,
+        )
+
+    def __len__(self) -> int:
+        """Count the live calls."""
+        return len(self._calls)
+
+    def apply_all(self, events: Iterable[CallEvent]) -> list[CallChange]:
+        """Apply events in the order given."""
+        return [change for event in events if (change := self.apply(event))]
+
+    def apply(self, event: CallEvent) -> CallChange | None:
+        """Apply one event; return the change, or None when nothing changed."""
+        if event.event_id in self._seen or event.call_id in self._ended:
+            return None
+        _bounded_add(self._seen, event.event_id, SEEN_EVENTS)
+        call = self._calls.get(event.call_id)
+        if call is None:
+            if event.state is CallState.ENDED:
+                # An end we never saw begin: nothing to show, but remember it so
+                # its late "initiated" cannot create a ghost call.
+                _bounded_add(self._ended, event.call_id, ENDED_CALLS)
+                return None
+            return self._create(event)
+        return self._update(call, event)
+
+    def _create(self, event: CallEvent) -> CallChange:
+        direction = event.direction or Direction.INCOMING
+        call = Call(
+            call_id=event.call_id,
+            device_ids=event.device_ids,
+            direction=direction,
+            state=event.state,
+            actions=event.actions or frozenset(),
+        )
+        self._fill(call, event)
+        self._set_state_times(call, event)
+        self._calls[call.call_id] = call
+        self._order[call.call_id] = event.order
+        return self._changed(call, None)
+
+    def _update(self, call: Call, event: CallEvent) -> CallChange | None:
+        self._fill(call, event)
+        if (
+            event.order < self._order[call.call_id]
+            and event.state is not CallState.ENDED
+        ):
+            return None
+        previous = call.state
+        self._order[call.call_id] = max(event.order, self._order[call.call_id])
+        if event.actions is not None:
+            call.actions = event.actions
+        if event.direction is not None:
+            call.direction = event.direction
+        if event.device_ids:
+            call.device_ids = event.device_ids
+        call.state = event.state
+        self._set_state_times(call, event)
+        if call.state is CallState.ENDED:
+            call.end_reason = event.end_reason
+            call.actions = frozenset()
+            del self._calls[call.call_id]
+            del self._order[call.call_id]
+            _bounded_add(self._ended, call.call_id, ENDED_CALLS)
+        elif previous is call.state:
+            return None
+        return self._changed(call, previous)
+
+    @staticmethod
+    def _fill(call: Call, event: CallEvent) -> None:
+        """Fill what the call does not know yet; an older event may do that."""
+        for name in ("remote_number", "remote_name", "local_number", "started_at"):
+            if getattr(call, name) is None and getattr(event, name) is not None:
+                setattr(call, name, getattr(event, name))
+        call.raw.update(event.raw)
+
+    @staticmethod
+    def _set_state_times(call: Call, event: CallEvent) -> None:
+        when = event.occurred_at
+        if call.started_at is None:
+            call.started_at = when
+        if call.state is CallState.TALKING and call.answered_at is None:
+            call.answered_at = when
+        if call.state is CallState.ENDED:
+            call.ended_at = when
+
+    def _changed(self, call: Call, previous: CallState | None) -> CallChange:
+        change = CallChange(call.copy(), previous, _event_type(previous, call))
+        for listener in list(self._listeners):
+            listener(change)
+        return change

@@ -1,0 +1,28 @@
+"""Constants of the Switchboard integration."""
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "switchboard"
+LOGGER = logging.getLogger(__package__)
+
+CONF_PROVIDER: Final = "provider"
+CONF_PUBLIC_KEY: Final = "public_key"
+CONF_APPLICATION_ID: Final = "application_id"
+CONF_REGISTER_WEBHOOK: Final = "register_webhook"
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+CONF_REGISTERED_URL: Final = "registered_webhook_url"
+CONF_PREVIOUS_URL: Final = "previous_webhook_url"
+
+PROVIDER_TELNYX: Final = "telnyx"
+PROVIDER_NAMES: Final = {PROVIDER_TELNYX: "Telnyx"}
+
+ATTR_CALL_ID: Final = "call_id"
+ATTR_OPTIONS: Final = "options"
+ATTR_STATE: Final = "state"
+
+SERVICE_ANSWER_CALL: Final = "answer_call"
+SERVICE_REJECT_CALL: Final = "reject_call"
+SERVICE_HANGUP_CALL: Final = "hangup_call"
+
+ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"

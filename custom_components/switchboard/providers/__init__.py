@@ -1,0 +1,1 @@
+"""Provider clients: asyncio and aiohttp only, never Home Assistant."""

@@ -1,0 +1,165 @@
+"""The neutral call model every provider maps into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+
+class CallState(StrEnum):
+    """Where a call stands."""
+
+    RINGING = "ringing"
+    DIALING = "dialing"
+    TALKING = "talking"
+    ON_HOLD = "on_hold"
+    ENDED = "ended"
+
+
+class Direction(StrEnum):
+    """Who placed the call, seen from the device."""
+
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class CallAction(StrEnum):
+    """What a user can ask a provider to do with a call."""
+
+    ANSWER = "answer"
+    REJECT = "reject"
+    HANGUP = "hangup"
+
+
+class EndReason(StrEnum):
+    """Why a call ended, as far as the provider says."""
+
+    COMPLETED = "completed"
+    MISSED = "missed"
+    REJECTED = "rejected"
+    ANSWERED_ELSEWHERE = "answered_elsewhere"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """The thing a user answers on: a number, an endpoint, a bot or an agent device."""
+
+    device_id: str
+    name: str
+    model: str
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Who the credentials belong to; account_id is the config entry's unique id."""
+
+    account_id: str
+    name: str
+
+
+@dataclass(slots=True)
+class Call:
+    """One call as the integration knows it."""
+
+    call_id: str
+    device_ids: tuple[str, ...]
+    direction: Direction
+    state: CallState
+    remote_number: str | None = None
+    remote_name: str | None = None
+    local_number: str | None = None
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: EndReason | None = None
+    actions: frozenset[CallAction] = frozenset()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> Self:
+        """Return a copy listeners may keep."""
+        return replace(self, raw=dict(self.raw))
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """A provider's news about one call.
+
+    `order` sorts events of one call: a provider timestamp or sequence number. An
+    event whose order is lower than what was applied last never moves the state.
+    `event_id` de-duplicates; providers without one derive it from the content.
+    Fields left None carry no news.
+    """
+
+    event_id: str
+    call_id: str
+    order: tuple[float, int]
+    state: CallState
+    device_ids: tuple[str, ...] = ()
+    direction: Direction | None = None
+    remote_number: str | None = None
+    remote_name: str | None = None
+    local_number: str | None = None
+    occurred_at: datetime | None = None
+    started_at: datetime | None = None
+    end_reason: EndReason | None = None
+    actions: frozenset[CallAction] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a request; the message is the provider's own."""
+
+
+class AuthenticationError(ProviderError):
+    """The credentials are wrong, revoked or expired: the user must sign in again."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The credentials are valid but lack a permission this request needs."""
+
+
+class CallNotFoundError(ProviderError):
+    """The provider does not know the call."""
+
+
+class CallEndedError(CallNotFoundError):
+    """The call has already ended."""
+
+
+class ActionNotAllowedError(ProviderError):
+    """The call does not allow this action now."""
+
+
+class RateLimitedError(ProviderError):
+    """Too many requests; retry_after is the wait the provider asked for, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Keep the provider's requested wait."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailableError(ProviderError):
+    """Network failure, timeout or a 5xx: worth retrying later."""
+
+
+class InvalidSignatureError(ProviderError):
+    """A webhook whose signature, token or timestamp does not check out."""
+
+
+class InvalidPayloadError(ProviderError):
+    """A webhook that is signed but not a call event we can read."""
+
+
+class InvalidOptionError(ProviderError):
+    """An action option the provider's API would refuse; `field` names it."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        """Name the offending option."""
+        super().__init__(f"{option}: {reason}")
+        self.option = option
+        self.reason = reason

@@ -1,0 +1,632 @@
+"""Telnyx Call Control v2 client: REST commands and Ed25519-signed webhooks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+import json
+import re
+from typing import Any, Final
+import uuid
+
+import aiohttp
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .model import (
+    Account,
+    ActionNotAllowedError,
+    AuthenticationError,
+    Call,
+    CallAction,
+    CallEndedError,
+    CallEvent,
+    CallNotFoundError,
+    CallState,
+    Device,
+    Direction,
+    EndReason,
+    InvalidOptionError,
+    InvalidPayloadError,
+    InvalidSignatureError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+
+DEFAULT_URL: Final = "https://api.telnyx.com/v2"
+REQUEST_TIMEOUT: Final = 10.0
+PAGE_SIZE: Final = 250
+# Both official SDKs reject a webhook whose timestamp is further than this from now.
+REPLAY_WINDOW: Final = 300
+
+# Telnyx sends these, and we have no use for them: accepted and ignored. Anything
+# not here nor in STATE_EVENTS is not a Telnyx call webhook and is refused.
+IGNORED_EVENTS: Final = frozenset(
+    {
+        "call.dtmf.received",
+        "call.gather.ended",
+        "call.speak.started",
+        "call.speak.ended",
+        "call.playback.started",
+        "call.playback.ended",
+        "call.recording.saved",
+        "call.recording.error",
+        "call.recording.transcription.saved",
+        "call.machine.detection.ended",
+        "call.machine.greeting.ended",
+        "call.machine.premium.detection.ended",
+        "call.machine.premium.greeting.ended",
+        "call.fork.started",
+        "call.fork.stopped",
+        "call.enqueued",
+        "call.dequeued",
+        "call.left_queue",
+        "call.refer.started",
+        "call.refer.completed",
+        "call.refer.failed",
+        "call.cost",
+        "call.transcription",
+        "streaming.started",
+        "streaming.stopped",
+        "streaming.failed",
+    }
+)
+# event type -> (state rank used to order events with the same timestamp)
+STATE_EVENTS: Final = {
+    "call.initiated": 0,
+    "call.answered": 1,
+    "call.bridged": 1,
+    "call.unhold": 1,
+    "call.hold": 2,
+    "call.hangup": 3,
+}
+END_REASONS: Final = {
+    "call_rejected": EndReason.REJECTED,
+    "user_busy": EndReason.REJECTED,
+    "originator_cancel": EndReason.MISSED,
+    "timeout": EndReason.MISSED,
+    "no_answer": EndReason.MISSED,
+}
+RINGING_ACTIONS: Final = frozenset(
+    {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+)
+ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
+ACTION_PATHS: Final = {
+    CallAction.ANSWER: "answer",
+    CallAction.REJECT: "reject",
+    CallAction.HANGUP: "hangup",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TelnyxApplication:
+    """A Call Control application: the account a config entry follows."""
+
+    application_id: str
+    name: str
+    webhook_event_url: str | None
+
+
+def normalize_number(number: str) -> str:
+    """Reduce a phone number to + and digits ("+1-202-555-0133" -> "+12025550133")."""
+    digits = re.sub(r"\D", "", number)
+    return f"+{digits}" if number.strip().startswith("+") else digits
+
+
+def load_public_key(public_key: str) -> Ed25519PublicKey:
+    """Read the portal's webhook public key: base64 of the raw 32-byte key."""
+    try:
+        raw = base64.b64decode(public_key.strip(), validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError) as err:
+        raise InvalidSignatureError("not a base64 Ed25519 public key") from err
+
+
+# --- answer / reject / hangup options, as in Telnyx's command documentation ---
+
+type Check = Callable[[Any], str | None]
+
+
+def _one_of(*values: str) -> Check:
+    return lambda value: (
+        None if value in values else f"must be one of {', '.join(values)}"
+    )
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be an object"
+
+
+def _int_range(low: int, high: int | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if value < low or (high is not None and value > high):
+            return (
+                f"must be between {low} and {high}"
+                if high
+                else f"must be {low} or more"
+            )
+        return None
+
+    return check
+
+
+def _base64(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a base64 string"
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return "must be a valid base64 string"
+    return None
+
+
+def _headers(names: tuple[str, ...] | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list) or not all(
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("value"), str)
+            and set(item) == {"name", "value"}
+            for item in value
+        ):
+            return "must be a list of {name, value} pairs"
+        if names and any(item["name"] not in names for item in value):
+            return f"only {', '.join(names)} is supported"
+        return None
+
+    return check
+
+
+def _codecs(value: Any) -> str | None:
+    allowed = {"G722", "PCMU", "PCMA", "G729", "OPUS", "VP8", "H264"}
+    if isinstance(value, str) and value and set(value.split(",")) <= allowed:
+        return None
+    return f"must be a comma-separated list of {', '.join(sorted(allowed))}"
+
+
+MAX_FILE_NAME: Final = 40
+
+
+def _custom_file_name(value: Any) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= MAX_FILE_NAME:
+        return None
+    return "must be 1 to 40 characters"
+
+
+COMMON_OPTIONS: Final[dict[str, Check]] = {
+    "client_state": _base64,
+    "command_id": _string,
+}
+OPTIONS: Final[dict[CallAction, dict[str, Check]]] = {
+    CallAction.ANSWER: {
+        **COMMON_OPTIONS,
+        "billing_group_id": _string,
+        "custom_headers": _headers(),
+        "preferred_codecs": _codecs,
+        "sip_headers": _headers(("User-to-User",)),
+        "sound_modifications": _object,
+        "stream_url": _string,
+        "stream_track": _one_of("inbound_track", "outbound_track", "both_tracks"),
+        "stream_codec": _string,
+        "stream_bidirectional_mode": _one_of("mp3", "rtp"),
+        "stream_bidirectional_codec": _one_of("PCMU", "PCMA", "G722"),
+        "stream_bidirectional_target_legs": _one_of("both", "self", "opposite"),
+        "stream_bidirectional_sampling_rate": _int_range(1),
+        "send_silence_when_idle": _boolean,
+        "webhook_url": _string,
+        "webhook_url_method": _one_of("POST", "GET"),
+        "transcription": _boolean,
+        "transcription_config": _object,
+        "record": _one_of("record-from-answer"),
+        "record_channels": _one_of("single", "dual"),
+        "record_format": _one_of("wav", "mp3"),
+        "record_max_length": _int_range(0, 43200),
+        "record_timeout_secs": _int_range(0),
+        "record_track": _one_of("both", "inbound", "outbound"),
+        "record_trim": _one_of("trim-silence"),
+        "record_custom_file_name": _custom_file_name,
+    },
+    CallAction.REJECT: {
+        **COMMON_OPTIONS,
+        "cause": _one_of("CALL_REJECTED", "USER_BUSY"),
+    },
+    CallAction.HANGUP: {**COMMON_OPTIONS, "custom_headers": _headers()},
+}
+
+
+def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check options against the command's documented body; add a command_id.
+
+    The command_id is made once per user action, so a retried request is never
+    a second command: Telnyx ignores a repeated command_id on the same call.
+    """
+    allowed = OPTIONS[action]
+    for name, value in options.items():
+        if name not in allowed:
+            raise InvalidOptionError(name, "is not a Telnyx option for this action")
+        if (reason := allowed[name](value)) is not None:
+            raise InvalidOptionError(name, reason)
+    validated = dict(options)
+    validated.setdefault("command_id", str(uuid.uuid4()))
+    if action is CallAction.REJECT:
+        validated.setdefault("cause", "CALL_REJECTED")
+    return validated
+
+
+class TelnyxClient:
+    """Talks to one Telnyx account, following one Call Control application."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        *,
+        public_key: str | None = None,
+        application_id: str | None = None,
+        base_url: str = DEFAULT_URL,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        """Keep the session and credentials; nothing is sent yet."""
+        self._session = session
+        self._api_key = api_key
+        self._verifier = load_public_key(public_key) if public_key else None
+        self.application_id = application_id
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._devices_by_number: dict[str, str] = {}
+
+    # --- REST ---
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            async with self._session.request(
+                method,
+                f"{self._base_url}{path}",
+                params=params,
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {self._api_key}",
+                    "Accept": "application/json",
+                },
+                timeout=self._timeout,
+            ) as response:
+                text = await response.text()
+                if response.status >= HTTPStatus.BAD_REQUEST:
+                    raise _error(response.status, response.headers, text)
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise ProviderUnavailableError(
+                f"cannot reach Telnyx: {type(err).__name__}"
+            ) from err
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError as err:
+            raise ProviderUnavailableError("Telnyx answered with invalid JSON") from err
+        return data if isinstance(data, dict) else {}
+
+    async def _list(self, path: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = await self._request(
+                "GET",
+                path,
+                params={
+                    **params,
+                    "page[number]": str(page),
+                    "page[size]": str(PAGE_SIZE),
+                },
+            )
+            items.extend(
+                item for item in data.get("data", []) if isinstance(item, dict)
+            )
+            total_pages = int(data.get("meta", {}).get("total_pages") or 1)
+            if page >= total_pages:
+                return items
+            page += 1
+
+    async def async_validate_key(self) -> None:
+        """Check the API key with the read-only balance endpoint."""
+        try:
+            await self._request("GET", "/balance")
+        except PermissionDeniedError:
+            # A restricted key may not read the balance yet still control calls.
+            await self._request(
+                "GET", "/call_control_applications", params={"page[size]": "1"}
+            )
+
+    async def async_list_applications(self) -> list[TelnyxApplication]:
+        """List the account's Call Control applications."""
+        return [
+            _application(item)
+            for item in await self._list("/call_control_applications", {})
+        ]
+
+    async def async_get_application(self) -> TelnyxApplication:
+        """Fetch the followed application."""
+        data = await self._request(
+            "GET", f"/call_control_applications/{self._application()}"
+        )
+        return _application(data.get("data", {}))
+
+    async def async_get_account(self) -> Account:
+        """Check the key against the followed application."""
+        application = await self.async_get_application()
+        return Account(application.application_id, application.name)
+
+    async def async_get_devices(self) -> list[Device]:
+        """Each phone number of the application is a device."""
+        numbers = await self._list(
+            "/phone_numbers", {"filter[connection_id]": self._application()}
+        )
+        devices = [
+            Device(
+                device_id=str(item["id"]),
+                name=str(item["phone_number"]),
+                model="Phone number",
+                number=str(item["phone_number"]),
+            )
+            for item in numbers
+            if item.get("id") and item.get("phone_number")
+        ]
+        self._devices_by_number = {
+            normalize_number(device.number or ""): device.device_id
+            for device in devices
+        }
+        return devices
+
+    def validate_options(
+        self, action: CallAction, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Check the options of one user action."""
+        return validate_options(action, options)
+
+    async def async_perform(
+        self,
+        action: CallAction,
+        call: Call,
+        device: Device,
+        options: Mapping[str, Any],
+    ) -> None:
+        """Send the command; the device plays no part in Telnyx's commands."""
+        del device
+        await self._request(
+            "POST",
+            f"/calls/{call.call_id}/actions/{ACTION_PATHS[action]}",
+            body=options,
+        )
+
+    async def async_refresh_call(self, call: Call) -> CallEvent | None:
+        """Ask whether the call is alive; an ended call yields its end."""
+        data = (await self._request("GET", f"/calls/{call.call_id}")).get("data", {})
+        if data.get("is_alive", True):
+            return None
+        ended_at = _timestamp(data.get("end_time"))
+        return CallEvent(
+            event_id=f"status:{call.call_id}",
+            call_id=call.call_id,
+            order=(ended_at.timestamp() if ended_at else float("inf"), 3),
+            state=CallState.ENDED,
+            occurred_at=ended_at,
+            raw={"status": data},
+        )
+
+    async def async_get_webhook_url(self) -> str | None:
+        """Where the application sends its webhooks now."""
+        return (await self.async_get_application()).webhook_event_url
+
+    async def async_set_webhook_url(self, url: str | None) -> None:
+        """Point the application's webhooks at `url`."""
+        await self._request(
+            "PATCH",
+            f"/call_control_applications/{self._application()}",
+            body={"webhook_event_url": url},
+        )
+
+    def _application(self) -> str:
+        if self.application_id is None:
+            raise ProviderError("no Call Control application chosen")
+        return self.application_id
+
+    # --- webhooks ---
+
+    def parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: float
+    ) -> list[CallEvent]:
+        """Verify the Ed25519 signature over "timestamp|body", then read the event."""
+        self._verify(headers, body, now)
+        try:
+            envelope = json.loads(body)
+            data = envelope["data"]
+            event_type = data["event_type"]
+            event_id = data["id"]
+            payload = data["payload"]
+            occurred_at = _timestamp(data["occurred_at"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise InvalidPayloadError("not a Telnyx webhook envelope") from err
+        if not isinstance(payload, dict) or occurred_at is None:
+            raise InvalidPayloadError("not a Telnyx webhook envelope")
+        if event_type in IGNORED_EVENTS:
+            return []
+        if event_type not in STATE_EVENTS:
+            raise InvalidPayloadError(f"unknown event type {event_type!r}")
+        if not isinstance(payload.get("call_control_id"), str):
+            raise InvalidPayloadError("event without call_control_id")
+        connection = payload.get("connection_id")
+        if (
+            self.application_id
+            and connection
+            and str(connection) != self.application_id
+        ):
+            # Signed by Telnyx but for another application of the account.
+            return []
+        return [self._event(str(event_type), str(event_id), occurred_at, payload)]
+
+    def _verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
+        if self._verifier is None:
+            raise InvalidSignatureError("no webhook public key configured")
+        lowered = {key.lower(): value for key, value in headers.items()}
+        timestamp = lowered.get("telnyx-timestamp", "")
+        signature = lowered.get("telnyx-signature-ed25519", "")
+        try:
+            sent_at = int(timestamp)
+            raw_signature = base64.b64decode(signature, validate=True)
+        except (ValueError, binascii.Error) as err:
+            raise InvalidSignatureError(
+                "missing or malformed signature headers"
+            ) from err
+        if abs(now - sent_at) > REPLAY_WINDOW:
+            raise InvalidSignatureError("timestamp outside the replay window")
+        try:
+            self._verifier.verify(raw_signature, f"{timestamp}|".encode() + body)
+        except InvalidSignature as err:
+            raise InvalidSignatureError("signature does not match") from err
+
+    def _event(
+        self,
+        event_type: str,
+        event_id: str,
+        occurred_at: datetime,
+        payload: dict[str, Any],
+    ) -> CallEvent:
+        direction = _direction(payload.get("direction"))
+        state, actions = _state(event_type, direction)
+        caller, callee = payload.get("from"), payload.get("to")
+        incoming = direction is not Direction.OUTGOING
+        remote, local = (caller, callee) if incoming else (callee, caller)
+        caller_name = payload.get("caller_id_name")
+        return CallEvent(
+            event_id=event_id,
+            call_id=payload["call_control_id"],
+            order=(occurred_at.timestamp(), STATE_EVENTS[event_type]),
+            state=state,
+            device_ids=self._devices_for(local),
+            direction=direction,
+            remote_number=remote if isinstance(remote, str) else None,
+            remote_name=(
+                caller_name
+                if incoming and isinstance(caller_name, str) and caller_name != remote
+                else None
+            ),
+            local_number=local if isinstance(local, str) else None,
+            occurred_at=occurred_at,
+            started_at=_timestamp(payload.get("start_time")),
+            end_reason=END_REASONS.get(str(payload.get("hangup_cause")))
+            if state is CallState.ENDED
+            else None,
+            actions=actions,
+            raw={event_type: payload},
+        )
+
+    def _devices_for(self, local_number: Any) -> tuple[str, ...]:
+        if isinstance(local_number, str):
+            device = self._devices_by_number.get(normalize_number(local_number))
+            if device:
+                return (device,)
+        # A call to the application that matches none of its numbers (a SIP URI,
+        # say) still rings the application: show it on every number.
+        return tuple(self._devices_by_number.values())
+
+
+def _application(item: Mapping[str, Any]) -> TelnyxApplication:
+    return TelnyxApplication(
+        application_id=str(item.get("id", "")),
+        name=str(item.get("application_name") or item.get("id", "")),
+        webhook_event_url=item.get("webhook_event_url") or None,
+    )
+
+
+def _direction(value: Any) -> Direction | None:
+    if value == "incoming":
+        return Direction.INCOMING
+    if value == "outgoing":
+        return Direction.OUTGOING
+    return None
+
+
+def _state(
+    event_type: str, direction: Direction | None
+) -> tuple[CallState, frozenset[CallAction]]:
+    if event_type == "call.initiated":
+        if direction is Direction.OUTGOING:
+            return CallState.DIALING, ACTIVE_ACTIONS
+        return CallState.RINGING, RINGING_ACTIONS
+    if event_type == "call.hold":
+        return CallState.ON_HOLD, ACTIVE_ACTIONS
+    if event_type == "call.hangup":
+        return CallState.ENDED, frozenset()
+    return CallState.TALKING, ACTIVE_ACTIONS
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _error(status: int, headers: Mapping[str, str], text: str) -> ProviderError:
+    code, message = _first_error(text)
+    described = f"{message} (HTTP {status}{f', code {code}' if code else ''})"
+    if status == HTTPStatus.UNAUTHORIZED:
+        return AuthenticationError(described)
+    if status == HTTPStatus.FORBIDDEN:
+        return PermissionDeniedError(described)
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        return RateLimitedError(described, _retry_after(headers))
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return ProviderUnavailableError(described)
+    if code == "90018":
+        return CallEndedError(described)
+    if code == "90015" or status == HTTPStatus.NOT_FOUND:
+        return CallNotFoundError(described)
+    if code in {"90034", "90102"}:
+        return ActionNotAllowedError(described)
+    return ProviderError(described)
+
+
+def _first_error(text: str) -> tuple[str | None, str]:
+    try:
+        first = json.loads(text)["errors"][0]
+        code = str(first["code"]) if first.get("code") is not None else None
+        parts = [str(first[key]) for key in ("title", "detail") if first.get(key)]
+        return code, ": ".join(parts) or "Telnyx error"
+    except ValueError, KeyError, IndexError, TypeError, AttributeError:
+        return None, "Telnyx error"
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    # Retry-After on a Telnyx 429 is UNCONFIRMED; x-ratelimit-reset (seconds until
+    # the window resets) is documented. Take whichever is there, Retry-After first.
+    for name in ("Retry-After", "x-ratelimit-reset"):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                continue
+    return None

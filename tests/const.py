@@ -1,0 +1,6 @@
+"""Values the tests share."""
+
+FRONT_DESK = "+15550100001"
+KITCHEN = "+15550100002"
+CALLER = "+15557654321"
+WEBHOOK_ID = "0123456789abcdef" * 4

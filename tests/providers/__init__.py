@@ -1,0 +1,1 @@
+"""Provider client tests: the clients against the simulators, no Home Assistant."""

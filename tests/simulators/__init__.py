@@ -1,0 +1,1 @@
+"""Local simulators of the telephony providers used in tests."""

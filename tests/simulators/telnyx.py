@@ -1,0 +1,1130 @@
+"""Local simulator of the Telnyx Call Control (Voice API v2) REST API and webhooks.
+
+It follows the behaviour documented in ``/work/shared/reference/telnyx.md``:
+Bearer authentication, the ``{"errors": [...]}`` envelope with Telnyx error
+codes, paginated lists, call commands with ``client_state``/``command_id``,
+and Ed25519-signed webhooks that are retried when the receiver does not answer
+2xx within the timeout, then sent to the failover URL.
+
+Used from tests::
+
+    sim = TelnyxSimulator()
+    app_id = sim.add_application("Demo", webhook_event_url=receiver_url)
+    sim.add_phone_number(app_id, "+15550100001")
+    base_url = await sim.start()
+    call_id = await sim.ring("+15550100001", "+15550109999")
+    await sim.wait_for_webhooks()
+    await sim.close()
+
+Standalone, from the repository root::
+
+    python -m tests.simulators.telnyx --port 8089 [--host 127.0.0.1]
+        [--webhook-url http://host/api/webhook/x]
+
+It creates the application "Switchboard demo" with the number +15550100001 and
+prints the base URL, API key and webhook public key (fake test credentials).
+Ctrl-C stops it.
+
+Control routes (test-only, no authentication, outside ``/v2``):
+
+``POST /_sim/ring``
+    Body ``{"to": "+15550100001", "from": "+15550109999", "caller_id_name": "Bob"}``
+    (``caller_id_name`` and ``connection_id`` optional). Starts an inbound call
+    and answers ``{"call_control_id": "v3:..."}``.
+``POST /_sim/hangup``
+    Body ``{"call_control_id": "v3:...", "cause": "normal_clearing",
+    "source": "caller"}`` (``cause`` and ``source`` optional). The far end
+    hangs up. Answers ``{"result": "ok"}``.
+"""
+
+import argparse
+import asyncio
+import base64
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import json
+import math
+import secrets
+import sys
+import time
+from typing import Any, Final, Literal
+import uuid
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Handler
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+type CallState = Literal["parked", "answered", "hangup"]
+type Direction = Literal["incoming", "outgoing"]
+
+_SIM_PREFIX: Final = "/_sim/"
+_PAGE_SIZE_MAX: Final = 250
+_PAGE_SIZE_DEFAULT: Final = 20
+_NAME_FILTER: Final = "filter[application_name][contains]"
+_NAME_FILTER_MIN: Final = 3
+_REJECT_CAUSES: Final = {"CALL_REJECTED": "call_rejected", "USER_BUSY": "user_busy"}
+_ACTIONS: Final = ("answer", "reject", "hangup")
+_READ_ONLY_APP_FIELDS: Final = frozenset({"id", "record_type", "created_at"})
+_URL_APP_FIELDS: Final = ("webhook_event_url", "webhook_event_failover_url")
+
+# SIP code reported with each hangup_cause. call_rejected=603 comes from the
+# documented call.hangup sample and normal_clearing=200 from observed captures;
+# the rest are UNCONFIRMED guesses (usual SIP meaning of the cause).
+_SIP_CAUSES: Final = {
+    "normal_clearing": "200",
+    "call_rejected": "603",
+    "user_busy": "486",
+    "originator_cancel": "487",
+    "timeout": "408",
+    "no_answer": "480",
+    "not_found": "404",
+}
+
+# Titles and details verbatim from the Telnyx API error-code table
+# (knowledge-base wiki/reference/api-error-codes.md). 90015 uses the wording of
+# a real response body (reference section 7.1) instead of the table's.
+_ERRORS: Final[dict[str, tuple[str, str]]] = {
+    "10003": (
+        "Invalid URL",
+        (
+            "The URL provided was invalid, malformed, or too long. "
+            "URLs can be a maximum of 2000 characters."
+        ),
+    ),
+    "10004": ("Missing required parameter", "A required parameter was missing."),
+    "10005": (
+        "Resource not found",
+        "The requested resource or URL could not be found.",
+    ),
+    "10007": ("Unexpected error", "An unexpected error occured."),  # sic
+    "10008": ("Request timeout", "The request timed out."),
+    "10009": (
+        "Authentication failed",
+        (
+            "The required authentication headers were either invalid or not "
+            "included in the request."
+        ),
+    ),
+    "10010": (
+        "Authorization failed",
+        (
+            "You do not have permission to perform the requested action on the "
+            "specified resource or resources."
+        ),
+    ),
+    "10011": (
+        "Too many requests",
+        "You have exceeded the maximum number of allowed requests.",
+    ),
+    "10015": ("Bad Request", "The request failed because it was not well-formed."),
+    "10023": ("Invalid JSON", "The supplied JSON is invalid."),
+    "10030": (
+        "Method not allowed",
+        "The URL is valid, but the method is not allowed.",
+    ),
+    "90015": (
+        "Invalid Call Control ID",
+        "The call_control_id provided was not valid.",
+    ),
+    "90017": (
+        "Invalid value for client_state",
+        "The 'client_state' parameter must be a valid base64 string.",
+    ),
+    "90018": (
+        "Call has already ended",
+        "This call is no longer active and can't receive commands.",
+    ),
+    "90034": (
+        "Call has not been answered yet",
+        "This call can't receive this command because it has not been answered yet.",
+    ),
+    "90102": (
+        "Command is invalid",
+        "Call answer command cannot be issued for outbound calls.",
+    ),
+}
+
+_STATUS_CODES: Final = {
+    400: "10015",
+    401: "10009",
+    403: "10010",
+    404: "10005",
+    405: "10030",
+    408: "10008",
+    422: "90018",
+    429: "10011",
+}
+
+_BALANCE: Final = {
+    "data": {
+        "record_type": "balance",
+        "pending": "10.00",
+        "balance": "300.00",
+        "credit_limit": "100.00",
+        "available_credit": "400.00",
+        "currency": "USD",
+    }
+}
+
+_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("telnyx_sim_after")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    """Format like Telnyx: ISO-8601 UTC with microseconds and ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _numeric_id() -> str:
+    """Return a 19-digit id like Telnyx application and number ids."""
+    return str(10**18 + secrets.randbelow(9 * 10**18))
+
+
+@dataclass
+class SimCall:
+    """One call leg as the simulator tracks it."""
+
+    call_control_id: str
+    call_leg_id: str
+    call_session_id: str
+    connection_id: str
+    from_: str
+    to: str
+    direction: Direction = "incoming"
+    state: CallState = "parked"
+    hangup_cause: str | None = None
+    client_state: str | None = None
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    caller_id_name: str | None = None
+    start_time: datetime = field(default_factory=_utcnow)
+    end_time: datetime | None = None
+    webhook_url: str | None = None
+    command_ids: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One API request received by the simulator."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class SimDelivery:
+    """One webhook POST attempt; ``status`` is None on timeout/connection error."""
+
+    event_type: str
+    event_id: str
+    attempt: int
+    status: int | None
+    url: str
+
+
+@dataclass
+class _Fault:
+    status: int
+    code: str | None
+    remaining: int
+    retry_after: float | None
+    path_contains: str | None
+
+
+@dataclass
+class _Slow:
+    seconds: float
+    remaining: int
+    path_contains: str | None
+
+
+@dataclass(frozen=True)
+class _Event:
+    chain_key: str
+    event_type: str
+    event_id: str
+    occurred_at: str
+    payload: dict[str, Any]
+    urls: tuple[str, ...]
+    duplicate: bool
+
+
+class _ApiError(Exception):
+    """Raised by handlers; turned into a Telnyx ``errors`` response."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        *,
+        detail: str | None = None,
+        source: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.source = source
+
+    def response(self) -> web.Response:
+        """Build the error response."""
+        return _error_response(
+            self.status, self.code, detail=self.detail, source=self.source
+        )
+
+
+def _error_response(
+    status: int,
+    code: str,
+    *,
+    detail: str | None = None,
+    source: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """Return ``{"errors": [...]}`` with the catalogue title/detail for ``code``."""
+    title, default_detail = _ERRORS.get(code, ("Error", "Simulated error."))
+    error: dict[str, Any] = {"code": code, "title": title}
+    if source is not None:
+        error["source"] = source
+    error["detail"] = detail or default_detail
+    return web.json_response({"errors": [error]}, status=status, headers=headers)
+
+
+def _fault_code(status: int) -> str:
+    if status >= 500:
+        return "10007"
+    return _STATUS_CODES.get(status, "10015")
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return False
+    return True
+
+
+def _check_client_state(body: dict[str, Any]) -> None:
+    value = body.get("client_state")
+    if value is None:
+        return
+    if not isinstance(value, str) or not _is_base64(value):
+        raise _ApiError(422, "90017", source={"pointer": "/client_state"})
+
+
+def _check_reject_cause(body: dict[str, Any]) -> str:
+    """Return the hangup_cause for a valid reject ``cause``."""
+    cause = body.get("cause")
+    if cause is None:
+        raise _ApiError(422, "10004", source={"pointer": "/cause"})
+    if not isinstance(cause, str) or cause not in _REJECT_CAUSES:
+        raise _ApiError(
+            422,
+            "10015",
+            detail="The 'cause' parameter must be one of CALL_REJECTED, USER_BUSY.",
+            source={"pointer": "/cause"},
+        )
+    return _REJECT_CAUSES[cause]
+
+
+def _int_query(
+    query: Mapping[str, str], name: str, default: int, high: int | None
+) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1 or (high is not None and value > high):
+        limit = f" and {high}" if high is not None else ""
+        raise _ApiError(
+            422,
+            "10015",
+            detail=f"The '{name}' parameter must be an integer between 1{limit}.",
+            source={"parameter": name},
+        )
+    return value
+
+
+def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    """Answer one page of ``items`` in the Telnyx list envelope."""
+    number = _int_query(request.query, "page[number]", 1, None)
+    size = _int_query(request.query, "page[size]", _PAGE_SIZE_DEFAULT, _PAGE_SIZE_MAX)
+    start = (number - 1) * size
+    meta = {
+        "page_number": number,
+        "page_size": size,
+        # UNCONFIRMED: an empty list is reported as one (empty) page.
+        "total_pages": max(1, math.ceil(len(items) / size)),
+        "total_results": len(items),
+    }
+    return web.json_response({"data": items[start : start + size], "meta": meta})
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    """Return the JSON object body ({} when empty); 400 10023 when invalid."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _ApiError(400, "10023") from None
+    if not isinstance(body, dict):
+        raise _ApiError(400, "10023", detail="The request body must be a JSON object.")
+    return body
+
+
+def _recorded_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _matches(path: str, path_contains: str | None) -> bool:
+    return path_contains is None or path_contains in path
+
+
+def _new_application(name: str, webhook_event_url: str | None) -> dict[str, Any]:
+    now = _iso(_utcnow())
+    return {
+        "id": _numeric_id(),
+        "record_type": "call_control_application",
+        "active": True,
+        "application_name": name,
+        "anchorsite_override": "Latency",
+        "call_cost_in_webhooks": False,
+        "created_at": now,
+        "updated_at": now,
+        "dtmf_type": "RFC 2833",
+        "first_command_timeout": False,
+        "first_command_timeout_secs": 30,
+        "inbound": {
+            "channel_limit": None,
+            "shaken_stir_enabled": False,
+            "sip_subdomain": None,
+            "sip_subdomain_receive_settings": "from_anyone",
+        },
+        "outbound": {"channel_limit": None, "outbound_voice_profile_id": None},
+        "redact_dtmf_debug_logging": False,
+        "tags": [],
+        "webhook_api_version": "2",
+        "webhook_event_failover_url": None,
+        "webhook_event_url": webhook_event_url,
+        "webhook_timeout_secs": None,
+    }
+
+
+def _mark_ended(call: SimCall, cause: str) -> None:
+    call.state = "hangup"
+    call.hangup_cause = cause
+    call.end_time = _utcnow()
+
+
+def _check_app_patch(body: dict[str, Any]) -> None:
+    for key in _URL_APP_FIELDS:
+        value = body.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise _ApiError(422, "10003", source={"pointer": f"/{key}"})
+    name = body.get("application_name", "x")
+    if not isinstance(name, str) or not name:
+        raise _ApiError(422, "10015", source={"pointer": "/application_name"})
+
+
+class TelnyxSimulator:
+    """Fake Telnyx Voice API v2 server plus webhook sender, for tests."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "KEYsimulator0000",
+        webhook_retry_delays: Sequence[float] = (0.05, 0.1, 0.2),
+        webhook_timeout: float = 2.0,
+    ) -> None:
+        """Create the simulator; call :meth:`start` to serve it."""
+        self.api_key = api_key
+        self._private_key = Ed25519PrivateKey.generate()
+        raw_public = self._private_key.public_key().public_bytes(
+            Encoding.Raw, PublicFormat.Raw
+        )
+        self.public_key_b64 = base64.b64encode(raw_public).decode()
+        self.base_url = ""
+        self.applications: dict[str, dict[str, Any]] = {}
+        self.phone_numbers: dict[str, dict[str, Any]] = {}
+        self.calls: dict[str, SimCall] = {}
+        self.requests: list[SimRequest] = []
+        self.deliveries: list[SimDelivery] = []
+        self.duplicate_webhooks = False
+        self.timestamp_offset = 0.0
+        # Extra fault: sign webhooks with a key other than public_key_b64.
+        self.bad_signatures = False
+        # Documented as "duplicate command_ids within 60 seconds are ignored".
+        self.command_id_window = 60.0
+        self._retry_delays = tuple(webhook_retry_delays)
+        self._webhook_timeout = webhook_timeout
+        self._faults: list[_Fault] = []
+        self._slows: list[_Slow] = []
+        self._holding = False
+        self._held: list[_Event] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._last_occurred: datetime | None = None
+        self._session: ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        routes = [
+            web.get("/v2/balance", self._get_balance),
+            web.get("/v2/call_control_applications", self._list_applications),
+            web.get("/v2/call_control_applications/{app_id}", self._get_application),
+            web.patch(
+                "/v2/call_control_applications/{app_id}", self._patch_application
+            ),
+            web.get("/v2/phone_numbers", self._list_phone_numbers),
+            web.get("/v2/calls/{call_control_id}", self._get_call),
+            web.post("/v2/calls/{call_control_id}/actions/{action}", self._post_action),
+            web.post("/_sim/ring", self._sim_ring),
+            web.post("/_sim/hangup", self._sim_hangup),
+        ]
+        app.add_routes(routes)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the API on ``host:port`` (0 = any free port); return base_url."""
+        self._ensure_session()
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{bound_port}/v2"
+        return self.base_url
+
+    async def close(self) -> None:
+        """Cancel pending deliveries and stop the client session and server."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._held.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _ensure_session(self) -> ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = ClientSession()
+        return self._session
+
+    # ----------------------------------------------------------- data set-up
+
+    def add_application(
+        self, name: str, *, webhook_event_url: str | None = None
+    ) -> str:
+        """Add a Call Control Application; return its id (the connection_id)."""
+        application = _new_application(name, webhook_event_url)
+        self.applications[application["id"]] = application
+        return str(application["id"])
+
+    def add_phone_number(self, connection_id: str, phone_number: str) -> str:
+        """Assign ``phone_number`` to the application ``connection_id``."""
+        if connection_id not in self.applications:
+            raise ValueError(f"unknown connection {connection_id}")
+        number_id = _numeric_id()
+        now = _iso(_utcnow())
+        self.phone_numbers[number_id] = {
+            "id": number_id,
+            "record_type": "phone_number",
+            "phone_number": phone_number,
+            "status": "active",
+            "phone_number_type": "local",
+            "connection_id": connection_id,
+            "connection_name": self.applications[connection_id]["application_name"],
+            "purchased_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "tags": [],
+            "deletion_lock_enabled": False,
+        }
+        return number_id
+
+    # ------------------------------------------------------------- scenarios
+
+    async def ring(
+        self,
+        to: str,
+        from_: str,
+        *,
+        caller_id_name: str | None = None,
+        connection_id: str | None = None,
+    ) -> str:
+        """Start an inbound call to ``to``; emit call.initiated; return its id."""
+        connection = connection_id or self._connection_for(to)
+        if connection not in self.applications:
+            raise ValueError(f"unknown connection {connection}")
+        call = SimCall(
+            call_control_id=f"v3:{secrets.token_urlsafe(40)}",
+            call_leg_id=str(uuid.uuid4()),
+            call_session_id=str(uuid.uuid4()),
+            connection_id=connection,
+            from_=from_,
+            to=to,
+            caller_id_name=caller_id_name or from_,
+        )
+        self.calls[call.call_control_id] = call
+        extra = {
+            "direction": call.direction,
+            "caller_id_name": call.caller_id_name,
+            "calling_party_type": "pstn",
+        }
+        self._emit(call, "call.initiated", "parked", extra)
+        return call.call_control_id
+
+    def _connection_for(self, phone_number: str) -> str:
+        for number in self.phone_numbers.values():
+            if number["phone_number"] == phone_number:
+                return str(number["connection_id"])
+        raise ValueError(f"no application owns {phone_number}")
+
+    async def remote_hangup(
+        self,
+        call_control_id: str,
+        *,
+        cause: str = "normal_clearing",
+        source: str = "caller",
+    ) -> None:
+        """Let the far end hang up the call; emit call.hangup."""
+        call = self.calls[call_control_id]
+        if call.state == "hangup":
+            raise ValueError("call has already ended")
+        _mark_ended(call, cause)
+        self._emit_hangup(call, source)
+
+    def _emit_hangup(self, call: SimCall, source: str) -> None:
+        cause = call.hangup_cause or "unspecified"
+        extra = {
+            "end_time": _iso(call.end_time or _utcnow()),
+            "hangup_cause": cause,
+            "hangup_source": source,
+            "sip_hangup_cause": _SIP_CAUSES.get(cause, "unspecified"),
+        }
+        self._emit(call, "call.hangup", "hangup", extra)
+
+    # -------------------------------------------------------- fault control
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        code: str | None = None,
+        times: int = 1,
+        retry_after: float | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching API requests with ``status``."""
+        self._faults.append(_Fault(status, code, times, retry_after, path_contains))
+
+    def slow_next(
+        self, seconds: float, *, times: int = 1, path_contains: str | None = None
+    ) -> None:
+        """Delay the responses to the next ``times`` matching API requests."""
+        self._slows.append(_Slow(seconds, times, path_contains))
+
+    def hold_webhooks(self) -> None:
+        """Queue webhook deliveries instead of sending them."""
+        self._holding = True
+
+    async def release_webhooks(self, *, reverse: bool = False) -> None:
+        """Send the held webhooks (newest first if ``reverse``) and stop holding.
+
+        Returns once the released deliveries, retries included, have finished.
+        """
+        self._holding = False
+        held, self._held = self._held, []
+        if reverse:
+            held.reverse()
+        if held:
+            await asyncio.wait([self._schedule(held)])
+
+    async def wait_for_webhooks(self) -> None:
+        """Wait until every scheduled webhook delivery has finished."""
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.wait(pending)
+
+    def sign(self, timestamp: str, body: bytes) -> str:
+        """Return the base64 Ed25519 signature of ``f"{timestamp}|" + body``."""
+        key = Ed25519PrivateKey.generate() if self.bad_signatures else None
+        signer = key or self._private_key
+        return base64.b64encode(signer.sign(f"{timestamp}|".encode() + body)).decode()
+
+    # ------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(_SIM_PREFIX):
+            return await self._run_handler(request, handler)
+        await self._record(request)
+        delay = self._take_slow(request.path)
+        response: web.StreamResponse | None = self._take_fault(
+            request.path
+        ) or self._check_auth(request)
+        if response is None:
+            request[_AFTER] = []
+            response = await self._run_handler(request, handler)
+        if delay:
+            await asyncio.sleep(delay)
+        after = request.get(_AFTER)
+        if after:
+            # Webhooks caused by a command go out after its response is sent.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            for callback in after:
+                callback()
+        return response
+
+    @staticmethod
+    async def _run_handler(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except _ApiError as err:
+            return err.response()
+        except web.HTTPMethodNotAllowed:
+            return _error_response(405, "10030")
+        except web.HTTPNotFound:
+            return _error_response(404, "10005")
+        return response
+
+    async def _record(self, request: web.Request) -> None:
+        raw = await request.read()
+        self.requests.append(
+            SimRequest(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=_recorded_body(raw),
+            )
+        )
+
+    def _take_slow(self, path: str) -> float:
+        for slow in self._slows:
+            if _matches(path, slow.path_contains):
+                slow.remaining -= 1
+                if slow.remaining <= 0:
+                    self._slows.remove(slow)
+                return slow.seconds
+        return 0.0
+
+    def _take_fault(self, path: str) -> web.Response | None:
+        for fault in self._faults:
+            if _matches(path, fault.path_contains):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return self._fault_response(fault)
+        return None
+
+    @staticmethod
+    def _fault_response(fault: _Fault) -> web.Response:
+        code = fault.code or _fault_code(fault.status)
+        headers: dict[str, str] = {}
+        if fault.status == 429:
+            reset = math.ceil(fault.retry_after) if fault.retry_after else 1
+            headers = {
+                "x-ratelimit-limit": "100",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(reset),
+            }
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        return _error_response(fault.status, code, headers=headers)
+
+    def _check_auth(self, request: web.Request) -> web.Response | None:
+        expected = f"Bearer {self.api_key}"
+        given = request.headers.get("Authorization", "")
+        if secrets.compare_digest(given.encode(), expected.encode()):
+            return None
+        return _error_response(401, "10009")
+
+    # --------------------------------------------------------------- routes
+
+    async def _get_balance(self, _request: web.Request) -> web.Response:
+        return web.json_response(_BALANCE)
+
+    async def _list_applications(self, request: web.Request) -> web.Response:
+        apps = list(self.applications.values())
+        needle = request.query.get(_NAME_FILTER)
+        if needle is not None:
+            if len(needle) < _NAME_FILTER_MIN:
+                raise _ApiError(
+                    422,
+                    "10015",
+                    detail=f"The '{_NAME_FILTER}' filter needs at least 3 characters.",
+                    source={"parameter": _NAME_FILTER},
+                )
+            apps = [a for a in apps if needle.lower() in a["application_name"].lower()]
+        return _page(request, apps)
+
+    def _application(self, request: web.Request) -> dict[str, Any]:
+        application = self.applications.get(request.match_info["app_id"])
+        if application is None:
+            raise _ApiError(404, "10005")
+        return application
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        return web.json_response({"data": self._application(request)})
+
+    async def _patch_application(self, request: web.Request) -> web.Response:
+        application = self._application(request)
+        body = await _json_object(request)
+        _check_app_patch(body)
+        for key, value in body.items():
+            if key in _READ_ONLY_APP_FIELDS or key not in application:
+                continue
+            current = application[key]
+            if isinstance(current, dict) and isinstance(value, dict):
+                current.update(value)
+            else:
+                application[key] = value
+        application["updated_at"] = _iso(_utcnow())
+        return web.json_response({"data": application})
+
+    async def _list_phone_numbers(self, request: web.Request) -> web.Response:
+        numbers = list(self.phone_numbers.values())
+        for name in ("connection_id", "phone_number"):
+            wanted = request.query.get(f"filter[{name}]")
+            if wanted is not None:
+                numbers = [n for n in numbers if n[name] == wanted]
+        return _page(request, numbers)
+
+    async def _get_call(self, request: web.Request) -> web.Response:
+        call = self.calls.get(request.match_info["call_control_id"])
+        if call is None:
+            raise _ApiError(404, "10005")
+        alive = call.state != "hangup"
+        end = call.end_time or _utcnow()
+        data: dict[str, Any] = {
+            "call_control_id": call.call_control_id,
+            "call_leg_id": call.call_leg_id,
+            "call_session_id": call.call_session_id,
+            "client_state": call.client_state,
+            "is_alive": alive,
+            "record_type": "call",
+            "call_duration": int((end - call.start_time).total_seconds()),
+            "start_time": _iso(call.start_time),
+        }
+        if not alive:
+            data["end_time"] = _iso(end)
+        return web.json_response({"data": data})
+
+    async def _post_action(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in _ACTIONS:
+            raise _ApiError(404, "10005")
+        body = await _json_object(request)
+        call = self.calls.get(request.match_info["call_control_id"])
+        if call is None:
+            raise _ApiError(422, "90015", source={"pointer": "/call_control_id"})
+        if self._is_duplicate_command(call, body):
+            # UNCONFIRMED: Telnyx documents that a repeated command_id (same
+            # call, within 60 s) is ignored, not what it answers. Assume 200 ok.
+            return web.json_response({"data": {"result": "ok"}})
+        if call.state == "hangup":
+            raise _ApiError(422, "90018")
+        _check_client_state(body)
+        data, emit = self._execute(action, call, body)
+        self._accept_command(call, action, body)
+        request[_AFTER].append(emit)
+        return web.json_response({"data": data})
+
+    def _is_duplicate_command(self, call: SimCall, body: dict[str, Any]) -> bool:
+        command_id = body.get("command_id")
+        if command_id is None:
+            return False
+        if not isinstance(command_id, str):
+            raise _ApiError(422, "10015", source={"pointer": "/command_id"})
+        seen = call.command_ids.get(command_id)
+        return seen is not None and time.monotonic() - seen < self.command_id_window
+
+    def _accept_command(self, call: SimCall, action: str, body: dict[str, Any]) -> None:
+        call.commands.append({**body, "action": action})
+        if body.get("client_state") is not None:
+            call.client_state = body["client_state"]
+        command_id = body.get("command_id")
+        if isinstance(command_id, str):
+            call.command_ids[command_id] = time.monotonic()
+
+    def _execute(
+        self, action: str, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Run ``action``; return response data and the deferred webhook."""
+        if action == "answer":
+            return self._answer(call, body)
+        if action == "reject":
+            return self._reject(call, body)
+        return self._hangup(call)
+
+    def _answer(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        if call.direction != "incoming":
+            raise _ApiError(422, "90102")
+        if call.state != "parked":
+            # UNCONFIRMED: the error for answering an answered call is undocumented.
+            raise _ApiError(
+                422,
+                "90102",
+                detail="Call answer command cannot be issued for an answered call.",
+            )
+        call.state = "answered"
+        webhook_url = body.get("webhook_url")
+        if isinstance(webhook_url, str) and webhook_url:
+            call.webhook_url = webhook_url
+        data: dict[str, Any] = {"result": "ok"}
+        if body.get("record"):
+            data["recording_id"] = str(uuid.uuid4())
+        return data, lambda: self._emit(call, "call.answered", "answered", {})
+
+    def _reject(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        cause = _check_reject_cause(body)
+        if call.state != "parked":
+            # UNCONFIRMED: the error for rejecting an answered call is undocumented.
+            raise _ApiError(
+                422,
+                "90102",
+                detail="Call reject command cannot be issued for an answered call.",
+            )
+        _mark_ended(call, cause)
+        return {"result": "ok"}, lambda: self._emit_hangup(call, "callee")
+
+    def _hangup(self, call: SimCall) -> tuple[dict[str, Any], Callable[[], None]]:
+        _mark_ended(call, "normal_clearing")
+        return {"result": "ok"}, lambda: self._emit_hangup(call, "callee")
+
+    # -------------------------------------------------------- control routes
+
+    async def _sim_ring(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        try:
+            call_id = await self.ring(
+                str(body["to"]),
+                str(body["from"]),
+                caller_id_name=body.get("caller_id_name"),
+                connection_id=body.get("connection_id"),
+            )
+        except (KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"call_control_id": call_id})
+
+    async def _sim_hangup(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        try:
+            await self.remote_hangup(
+                str(body["call_control_id"]),
+                cause=str(body.get("cause", "normal_clearing")),
+                source=str(body.get("source", "caller")),
+            )
+        except (KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"result": "ok"})
+
+    # -------------------------------------------------------------- webhooks
+
+    def _next_occurred_at(self) -> str:
+        now = _utcnow()
+        if self._last_occurred is not None and now <= self._last_occurred:
+            now = self._last_occurred + timedelta(microseconds=1)
+        self._last_occurred = now
+        return _iso(now)
+
+    def _webhook_urls(self, call: SimCall) -> tuple[str, ...]:
+        application = self.applications.get(call.connection_id, {})
+        primary = call.webhook_url or application.get("webhook_event_url")
+        if not primary:
+            return ()
+        failover = application.get("webhook_event_failover_url")
+        return (primary, failover) if failover else (primary,)
+
+    def _emit(
+        self, call: SimCall, event_type: str, state: str, extra: dict[str, Any]
+    ) -> None:
+        """Build one event for ``call`` and deliver (or hold) it."""
+        urls = self._webhook_urls(call)
+        if not urls:
+            return
+        payload: dict[str, Any] = {
+            "call_control_id": call.call_control_id,
+            "call_leg_id": call.call_leg_id,
+            "call_session_id": call.call_session_id,
+            "client_state": call.client_state,
+            "connection_id": call.connection_id,
+            "from": call.from_,
+            "to": call.to,
+            "start_time": _iso(call.start_time),
+            "state": state,
+            **extra,
+        }
+        event = _Event(
+            chain_key=call.call_control_id,
+            event_type=event_type,
+            event_id=str(uuid.uuid4()),
+            occurred_at=self._next_occurred_at(),
+            payload=payload,
+            urls=urls,
+            duplicate=self.duplicate_webhooks,
+        )
+        if self._holding:
+            self._held.append(event)
+        else:
+            self._schedule([event])
+
+    def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
+        """Deliver ``events`` in order, after earlier deliveries of their calls."""
+        keys = {event.chain_key for event in events}
+        previous = [
+            task
+            for key in keys
+            if (task := self._chains.get(key)) is not None and not task.done()
+        ]
+        task = asyncio.create_task(self._deliver_all(previous, events))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        for key in keys:
+            self._chains[key] = task
+        task.add_done_callback(lambda done: self._forget_chain(keys, done))
+        return task
+
+    def _forget_chain(self, keys: set[str], task: asyncio.Task[None]) -> None:
+        for key in keys:
+            if self._chains.get(key) is task:
+                del self._chains[key]
+
+    async def _deliver_all(
+        self, previous: list[asyncio.Task[None]], events: list[_Event]
+    ) -> None:
+        if previous:
+            await asyncio.wait(previous)
+        for event in events:
+            delivered, next_attempt = await self._deliver(event, 1)
+            if delivered and event.duplicate:
+                await self._deliver(event, next_attempt)
+
+    async def _deliver(self, event: _Event, attempt: int) -> tuple[bool, int]:
+        """Try each URL with retries; return (delivered, next attempt number)."""
+        for url in event.urls:
+            for delay in (0.0, *self._retry_delays):
+                if delay:
+                    await asyncio.sleep(delay)
+                delivered = await self._post(event, url, attempt)
+                attempt += 1
+                if delivered:
+                    return True, attempt
+        return False, attempt
+
+    async def _post(self, event: _Event, url: str, attempt: int) -> bool:
+        """POST one signed attempt; record it; return True on a 2xx answer."""
+        envelope = {
+            "data": {
+                "record_type": "event",
+                "event_type": event.event_type,
+                "id": event.event_id,
+                "occurred_at": event.occurred_at,
+                "payload": event.payload,
+            },
+            "meta": {"attempt": attempt, "delivered_to": url},
+        }
+        body = json.dumps(envelope, separators=(",", ":")).encode()
+        timestamp = str(int(time.time() + self.timestamp_offset))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "telnyx-webhooks",
+            "Telnyx-Signature-Ed25519": self.sign(timestamp, body),
+            "Telnyx-Timestamp": timestamp,
+        }
+        status: int | None = None
+        try:
+            async with self._ensure_session().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=ClientTimeout(total=self._webhook_timeout),
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+        except TimeoutError, ClientError, OSError:
+            status = None
+        self.deliveries.append(
+            SimDelivery(event.event_type, event.event_id, attempt, status, url)
+        )
+        # Any non-2xx answer, 3xx included, counts as not received.
+        return status is not None and 200 <= status < 300
+
+
+# ------------------------------------------------------------------ standalone
+
+
+async def _serve(host: str, port: int, webhook_url: str | None) -> None:
+    simulator = TelnyxSimulator()
+    app_id = simulator.add_application(
+        "Switchboard demo", webhook_event_url=webhook_url
+    )
+    simulator.add_phone_number(app_id, "+15550100001")
+    base_url = await simulator.start(host, port)
+    sys.stdout.write(
+        f"Telnyx simulator listening on {base_url}\n"
+        f"  api key:     {simulator.api_key}\n"
+        f"  public key:  {simulator.public_key_b64}\n"
+        f"  application: {app_id} (Switchboard demo), number +15550100001\n"
+        f"  control:     POST {base_url.removesuffix('/v2')}/_sim/ring|hangup\n"
+    )
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the simulator until interrupted."""
+    parser = argparse.ArgumentParser(description="Telnyx Call Control simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--webhook-url", default=None)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.host, args.port, args.webhook_url))
+    sys.stdout.write("Telnyx simulator stopped\n")
+
+
+if __name__ == "__main__":
+    main()
