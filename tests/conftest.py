@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from unittest.mock import patch
 
+from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -46,18 +47,30 @@ def fast_retries() -> Generator[None]:
 
 
 @pytest.fixture
-async def ha_url(
+def short_request_timeout() -> Generator[None]:
+    """Give up on a provider reply after 0.2 s instead of 10 s."""
+    with patch("custom_components.switchboard.providers.telnyx.REQUEST_TIMEOUT", 0.2):
+        yield
+
+
+@pytest.fixture
+async def ha_client(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
-) -> str:
-    """Serve Home Assistant on a loopback port and make that its external URL.
+) -> TestClient:
+    """Serve Home Assistant on a loopback port; the client posts to it.
 
     Every component that adds HTTP routes is set up first: the router freezes
     once the server runs.
     """
     for component in ("http", "webhook", "diagnostics"):
         assert await async_setup_component(hass, component, {})
-    client = await hass_client_no_auth()
-    url = str(client.make_url("")).rstrip("/")
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+async def ha_url(hass: HomeAssistant, ha_client: TestClient) -> str:
+    """Make Home Assistant's loopback address its external URL."""
+    url = str(ha_client.make_url("")).rstrip("/")
     await hass.config.async_update(external_url=url)
     return url
 

@@ -63,11 +63,8 @@ def _bounded_add(ids: OrderedDict[str, None], key: str, limit: int) -> None:
 
 def _event_type(previous: CallState | None, call: Call) -> CallEventType | None:
     if call.state is CallState.ENDED:
-        if call.end_reason is EndReason.MISSED or (
-            call.direction is Direction.INCOMING
-            and call.answered_at is None
-            and call.end_reason is None
-        ):
+        unanswered = call.direction is Direction.INCOMING and call.answered_at is None
+        if unanswered and call.end_reason in (None, EndReason.MISSED):
             return CallEventType.MISSED
         return CallEventType.ENDED
     if previous is None and call.state is CallState.RINGING:

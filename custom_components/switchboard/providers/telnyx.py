@@ -87,6 +87,7 @@ STATE_EVENTS: Final = {
     "call.hangup": 3,
 }
 END_REASONS: Final = {
+    "normal_clearing": EndReason.COMPLETED,
     "call_rejected": EndReason.REJECTED,
     "user_busy": EndReason.REJECTED,
     "originator_cancel": EndReason.MISSED,
@@ -280,7 +281,7 @@ class TelnyxClient:
         public_key: str | None = None,
         application_id: str | None = None,
         base_url: str = DEFAULT_URL,
-        request_timeout: float = REQUEST_TIMEOUT,
+        request_timeout: float | None = None,
     ) -> None:
         """Keep the session and credentials; nothing is sent yet."""
         self._session = session
@@ -288,7 +289,7 @@ class TelnyxClient:
         self._verifier = load_public_key(public_key) if public_key else None
         self.application_id = application_id
         self._base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._request_timeout = request_timeout
         self._devices_by_number: dict[str, str] = {}
 
     # --- REST ---
@@ -311,7 +312,9 @@ class TelnyxClient:
                     "Authorization": f"Bearer {self._api_key}",
                     "Accept": "application/json",
                 },
-                timeout=self._timeout,
+                timeout=aiohttp.ClientTimeout(
+                    total=self._request_timeout or REQUEST_TIMEOUT
+                ),
             ) as response:
                 text = await response.text()
                 if response.status >= HTTPStatus.BAD_REQUEST:
