@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -26,6 +25,7 @@ from custom_components.switchboard.const import (
 from tests.simulators.telnyx import TelnyxSimulator
 
 from .const import FRONT_DESK, KITCHEN, WEBHOOK_ID
+from .helpers import HAClient
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,7 @@ def short_request_timeout() -> Generator[None]:
 @pytest.fixture
 async def ha_client(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
-) -> TestClient:
+) -> HAClient:
     """Serve Home Assistant on a loopback port; the client posts to it.
 
     Every component that adds HTTP routes is set up first: the router freezes
@@ -64,11 +64,12 @@ async def ha_client(
     """
     for component in ("http", "webhook", "diagnostics"):
         assert await async_setup_component(hass, component, {})
-    return await hass_client_no_auth()
+    client: HAClient = await hass_client_no_auth()
+    return client
 
 
 @pytest.fixture
-async def ha_url(hass: HomeAssistant, ha_client: TestClient) -> str:
+async def ha_url(hass: HomeAssistant, ha_client: HAClient) -> str:
     """Make Home Assistant's loopback address its external URL."""
     url = str(ha_client.make_url("")).rstrip("/")
     await hass.config.async_update(external_url=url)

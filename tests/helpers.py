@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
@@ -14,6 +14,8 @@ from homeassistant.helpers.event import async_track_state_change_event
 from tests.simulators.telnyx import TelnyxSimulator
 
 from .const import CALLER, FRONT_DESK, WEBHOOK_ID
+
+type HAClient = TestClient[web.Request, web.Application]
 
 SENSOR = "sensor.15550100001_call"
 EVENT = "event.15550100001_call"
@@ -67,7 +69,7 @@ def webhook_body(event_type: str, payload: dict[str, Any], event_id: str) -> byt
 
 
 async def post_webhook(
-    client: TestClient,
+    client: HAClient,
     telnyx: TelnyxSimulator,
     body: bytes,
     *,

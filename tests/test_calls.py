@@ -83,6 +83,9 @@ def test_same_state_again_is_no_change() -> None:
     book = CallBook()
     book.apply(event("e1", CallState.TALKING, 1))
     assert book.apply(event("e2", CallState.TALKING, 2)) is None
+    news = book.apply(event("e3", CallState.TALKING, 3, remote_number="+1555"))
+    assert news is not None
+    assert news.event_type is None
 
 
 def test_older_event_never_overwrites_newer_state() -> None:
@@ -90,15 +93,16 @@ def test_older_event_never_overwrites_newer_state() -> None:
     changes = recorder(book)
     book.apply(event("answered", CallState.TALKING, 2))
     # The initiated webhook arrives late: it fills what was missing, no more.
-    assert (
-        book.apply(event("initiated", CallState.RINGING, 1, remote_number="+1555"))
-        is None
-    )
+    late = book.apply(event("initiated", CallState.RINGING, 1, remote_number="+1555"))
+    assert late is not None
+    assert late.event_type is None
+    assert late.previous is CallState.TALKING
+    assert book.apply(event("old", CallState.RINGING, 0.5)) is None
     call = book.get("call-1")
     assert call is not None
     assert call.state is CallState.TALKING
     assert call.remote_number == "+1555"
-    assert [c.event_type for c in changes] == [CallEventType.ANSWERED]
+    assert [c.event_type for c in changes] == [CallEventType.ANSWERED, None]
 
 
 def test_late_events_cannot_resurrect_an_ended_call() -> None:

@@ -62,6 +62,8 @@ def _bounded_add(ids: OrderedDict[str, None], key: str, limit: int) -> None:
 
 
 def _event_type(previous: CallState | None, call: Call) -> CallEventType | None:
+    if previous is call.state:
+        return None
     if call.state is CallState.ENDED:
         unanswered = call.direction is Direction.INCOMING and call.answered_at is None
         if unanswered and call.end_reason in (None, EndReason.MISSED):
@@ -176,13 +178,13 @@ class CallBook:
         return self._changed(call, None)
 
     def _update(self, call: Call, event: CallEvent) -> CallChange | None:
-        self._fill(call, event)
+        previous = call.state
+        learned = self._fill(call, event)
         if (
             event.order < self._order[call.call_id]
             and event.state is not CallState.ENDED
         ):
-            return None
-        previous = call.state
+            return self._changed(call, previous) if learned else None
         self._order[call.call_id] = max(event.order, self._order[call.call_id])
         if event.actions is not None:
             call.actions = event.actions
@@ -198,17 +200,20 @@ class CallBook:
             del self._calls[call.call_id]
             del self._order[call.call_id]
             _bounded_add(self._ended, call.call_id, ENDED_CALLS)
-        elif previous is call.state:
+        elif previous is call.state and not learned:
             return None
         return self._changed(call, previous)
 
     @staticmethod
-    def _fill(call: Call, event: CallEvent) -> None:
+    def _fill(call: Call, event: CallEvent) -> bool:
         """Fill what the call does not know yet; an older event may do that."""
+        learned = False
         for name in ("remote_number", "remote_name", "local_number", "started_at"):
             if getattr(call, name) is None and getattr(event, name) is not None:
                 setattr(call, name, getattr(event, name))
+                learned = True
         call.raw.update(event.raw)
+        return learned
 
     @staticmethod
     def _set_state_times(call: Call, event: CallEvent) -> None:

@@ -206,7 +206,9 @@ async def test_webhook_events_map_to_the_model(
     assert ringing.remote_name == "Ada"
     assert ringing.local_number == FRONT_DESK
     assert len(ringing.device_ids) == 1
-    assert ringing.actions == {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+    assert ringing.actions == frozenset(
+        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+    )
     hangup = envelope(
         "call.hangup", {**common, "hangup_cause": "user_busy", "to": "sip:desk@example"}
     )
@@ -227,7 +229,7 @@ async def test_webhook_events_map_to_the_model(
     [outgoing] = client.parse_webhook(signed(telnyx, dialing), dialing, time.time())
     assert outgoing.state is CallState.DIALING
     assert outgoing.remote_number == CALLER
-    assert outgoing.actions == {CallAction.HANGUP}
+    assert outgoing.actions == frozenset({CallAction.HANGUP})
 
 
 async def test_ignored_and_foreign_events_carry_no_news(
