@@ -6,11 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    ConfigFlow,
-    ConfigFlowResult,
-)
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -166,11 +162,11 @@ class SwitchboardConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
+            if CONF_URL not in user_input:
+                data.pop(CONF_URL, None)  # a cleared field means the default API
             errors = await self._async_check_telnyx(data, list_applications=False)
             if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
-                )
+                return self.async_update_reload_and_abort(entry, data=data)
         schema = self._telnyx_schema().extend(
             {
                 vol.Required(
@@ -193,17 +189,17 @@ class SwitchboardConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    def _telnyx_schema(self) -> vol.Schema:
-        fields: dict[Any, Any] = {
-            vol.Required(CONF_API_KEY): PASSWORD,
-            vol.Required(CONF_PUBLIC_KEY): str,
-        }
-        if self.show_advanced_options or (
-            self.source == SOURCE_RECONFIGURE
-            and CONF_URL in self._get_reconfigure_entry().data
-        ):
-            fields[vol.Optional(CONF_URL)] = URL
-        return vol.Schema(fields)
+    @staticmethod
+    def _telnyx_schema() -> vol.Schema:
+        # Home Assistant 2026.10 shows every flow in advanced mode (the flag is
+        # deprecated and always true), so the optional API URL is always offered.
+        return vol.Schema(
+            {
+                vol.Required(CONF_API_KEY): PASSWORD,
+                vol.Required(CONF_PUBLIC_KEY): str,
+                vol.Optional(CONF_URL): URL,
+            }
+        )
 
     async def _async_check_telnyx(
         self, data: Mapping[str, Any], *, list_applications: bool

@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import itertools
 import json
 import math
 import secrets
@@ -182,9 +183,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _numeric_id() -> str:
-    """Return a 19-digit id like Telnyx application and number ids."""
-    return str(10**18 + secrets.randbelow(9 * 10**18))
+FIRST_ID = 2811212257810187875
 
 
 @dataclass
@@ -399,10 +398,12 @@ def _matches(path: str, path_contains: str | None) -> bool:
     return path_contains is None or path_contains in path
 
 
-def _new_application(name: str, webhook_event_url: str | None) -> dict[str, Any]:
+def _new_application(
+    application_id: str, name: str, webhook_event_url: str | None
+) -> dict[str, Any]:
     now = _iso(_utcnow())
     return {
-        "id": _numeric_id(),
+        "id": application_id,
         "record_type": "call_control_application",
         "active": True,
         "application_name": name,
@@ -467,6 +468,7 @@ class TelnyxSimulator:
         self.base_url = ""
         self.applications: dict[str, dict[str, Any]] = {}
         self.phone_numbers: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(FIRST_ID)
         self.calls: dict[str, SimCall] = {}
         self.requests: list[SimRequest] = []
         self.deliveries: list[SimDelivery] = []
@@ -541,11 +543,19 @@ class TelnyxSimulator:
 
     # ----------------------------------------------------------- data set-up
 
+    def _numeric_id(self) -> str:
+        """Return a 19-digit id like Telnyx application and number ids.
+
+        Sequential per simulator rather than random, so that snapshots of what
+        a test sets up stay the same from run to run.
+        """
+        return str(next(self._ids))
+
     def add_application(
         self, name: str, *, webhook_event_url: str | None = None
     ) -> str:
         """Add a Call Control Application; return its id (the connection_id)."""
-        application = _new_application(name, webhook_event_url)
+        application = _new_application(self._numeric_id(), name, webhook_event_url)
         self.applications[application["id"]] = application
         return str(application["id"])
 
@@ -553,7 +563,7 @@ class TelnyxSimulator:
         """Assign ``phone_number`` to the application ``connection_id``."""
         if connection_id not in self.applications:
             raise ValueError(f"unknown connection {connection_id}")
-        number_id = _numeric_id()
+        number_id = self._numeric_id()
         now = _iso(_utcnow())
         self.phone_numbers[number_id] = {
             "id": number_id,
