@@ -41,7 +41,9 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(dict(entry.data), TO_REDACT),
         "devices": [asdict(device) for device in runtime.devices.values()],
         "calls": [
-            async_redact_data(asdict(call), TO_REDACT)
+            async_redact_data(
+                {**asdict(call), "actions": sorted(call.actions)}, TO_REDACT
+            )
             for call in runtime.calls.live_calls()
         ],
     }
