@@ -94,10 +94,21 @@ async def test_api_url_is_optional(hass: HomeAssistant) -> None:
     assert isinstance(fields[CONF_URL], vol.Optional)
 
 
+@pytest.mark.parametrize(
+    ("external_url", "shown"),
+    [
+        ("https://ha.example.invalid", "https://ha.example.invalid"),
+        (None, "<your Home Assistant URL>"),
+    ],
+)
 async def test_manual_webhook_shows_the_url(
-    hass: HomeAssistant, telnyx: TelnyxSimulator, application_id: str
+    hass: HomeAssistant,
+    telnyx: TelnyxSimulator,
+    application_id: str,
+    external_url: str | None,
+    shown: str,
 ) -> None:
-    await hass.config.async_update(external_url="https://ha.example.invalid")
+    await hass.config.async_update(external_url=external_url, internal_url=None)
     result = await start(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], credentials(telnyx)
@@ -110,7 +121,7 @@ async def test_manual_webhook_shows_the_url(
     assert result["description"] == "manual_webhook"
     webhook_id = result["data"][CONF_WEBHOOK_ID]
     assert result["description_placeholders"] == {
-        "webhook_url": f"https://ha.example.invalid/api/webhook/{webhook_id}"
+        "webhook_url": f"{shown}/api/webhook/{webhook_id}"
     }
 
 

@@ -97,3 +97,9 @@ def test_entity_translations_match_the_entities() -> None:
 def test_brand_icon_ships_with_the_integration() -> None:
     icon = INTEGRATION / "brand" / "icon.png"
     assert icon.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_provider_clients_never_import_home_assistant() -> None:
+    for path in (INTEGRATION / "providers").glob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import)\s+(\S+)", path.read_text(), re.MULTILINE)
+        assert not [name for name in imports if name.startswith("homeassistant")], path

@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -101,7 +102,7 @@ class SwitchboardConfigFlow(ConfigFlow, domain=DOMAIN):
                 description=None if register else "manual_webhook",
                 description_placeholders=None
                 if register
-                else {"webhook_url": webhook.async_generate_url(self.hass, webhook_id)},
+                else {"webhook_url": self._webhook_url(webhook_id)},
             )
         options = [
             SelectOptionDict(value=app.application_id, label=app.name)
@@ -188,6 +189,15 @@ class SwitchboardConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"title": entry.title},
             errors=errors,
         )
+
+    def _webhook_url(self, webhook_id: str) -> str:
+        """Return the address to paste into the provider, as far as it is known."""
+        try:
+            return webhook.async_generate_url(
+                self.hass, webhook_id, allow_internal=False
+            )
+        except NoURLAvailableError:
+            return f"<your Home Assistant URL>{webhook.async_generate_path(webhook_id)}"
 
     @staticmethod
     def _telnyx_schema() -> vol.Schema:
