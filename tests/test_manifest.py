@@ -101,5 +101,6 @@ def test_brand_icon_ships_with_the_integration() -> None:
 
 def test_provider_clients_never_import_home_assistant() -> None:
     for path in (INTEGRATION / "providers").glob("*.py"):
-        imports = re.findall(r"^\s*(?:from|import)\s+(\S+)", path.read_text(), re.MULTILINE)
+        source = path.read_text()
+        imports = re.findall(r"^\s*(?:from|import)\s+(\S+)", source, re.MULTILINE)
         assert not [name for name in imports if name.startswith("homeassistant")], path
