@@ -218,21 +218,6 @@ async def test_cloudhook_with_nabu_casa(
     assert webhook_url(telnyx, application_id) is None
 
 
-async def test_cloud_not_connected_falls_back_to_external_url(
-    hass: HomeAssistant,
-    telnyx: TelnyxSimulator,
-    application_id: str,
-    telnyx_entry: MockConfigEntry,
-    nabu_casa: MagicMock,
-    ha_url: str,
-) -> None:
-    nabu_casa.async_get_or_create_cloudhook.side_effect = CloudNotAvailableError
-    assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
-    await hass.async_block_till_done()
-    assert webhook_url(telnyx, application_id) == f"{ha_url}/api/webhook/{WEBHOOK_ID}"
-    assert CONF_CLOUDHOOK_URL not in telnyx_entry.data
-
-
 async def test_cloudhook_already_gone_on_remove(
     hass: HomeAssistant,
     telnyx_entry: MockConfigEntry,
@@ -245,19 +230,24 @@ async def test_cloudhook_already_gone_on_remove(
     nabu_casa.async_delete_cloudhook.assert_awaited_once()
 
 
-async def test_cloud_unsubscribed_uses_external_url(
+@pytest.mark.parametrize("cloud_state", ["not connected", "not subscribed"])
+async def test_cloud_unavailable_falls_back_to_external_url(
     hass: HomeAssistant,
     telnyx: TelnyxSimulator,
     application_id: str,
     telnyx_entry: MockConfigEntry,
     nabu_casa: MagicMock,
     ha_url: str,
+    cloud_state: str,
 ) -> None:
-    nabu_casa.async_active_subscription.return_value = False
+    if cloud_state == "not connected":
+        nabu_casa.async_get_or_create_cloudhook.side_effect = CloudNotAvailableError
+    else:
+        nabu_casa.async_active_subscription.return_value = False
     assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
     await hass.async_block_till_done()
     assert webhook_url(telnyx, application_id) == f"{ha_url}/api/webhook/{WEBHOOK_ID}"
-    nabu_casa.async_get_or_create_cloudhook.assert_not_awaited()
+    assert CONF_CLOUDHOOK_URL not in telnyx_entry.data
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
