@@ -189,8 +189,7 @@ def test_two_calls_on_one_device() -> None:
     assert book.primary_call("nowhere") is None
 
 
-def test_memory_stays_bounded(monkeypatch: object) -> None:
-    del monkeypatch
+def test_memory_stays_bounded() -> None:
     book = CallBook()
     total = calls_module.SEEN_EVENTS * 2
     for index in range(total):

@@ -27,12 +27,6 @@ from custom_components.switchboard.const import (
 from tests.simulators.telnyx import TelnyxSimulator
 
 
-@pytest.fixture(autouse=True)
-def no_setup(hass: HomeAssistant) -> None:
-    """Flows only: setting entries up is test_init's business."""
-    del hass
-
-
 def credentials(telnyx: TelnyxSimulator, **changes: Any) -> dict[str, Any]:
     return {
         CONF_API_KEY: telnyx.api_key,

@@ -7,7 +7,6 @@ import sys
 from types import ModuleType
 from unittest.mock import AsyncMock, MagicMock, patch
 
-from homeassistant.components import webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
@@ -90,14 +89,13 @@ async def test_second_setup_does_not_patch_again(
     assert len(patches) == 1
 
 
+@pytest.mark.usefixtures("ha_url")
 async def test_remove_restores_the_previous_webhook_url(
     hass: HomeAssistant,
     telnyx: TelnyxSimulator,
     application_id: str,
     telnyx_entry: MockConfigEntry,
-    ha_url: str,
 ) -> None:
-    del ha_url
     telnyx.applications[application_id]["webhook_event_url"] = OLD_URL
     assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
     await hass.async_block_till_done()
@@ -133,14 +131,13 @@ async def test_remove_when_telnyx_is_down_still_removes(
     assert "Could not clear the webhook registration" in caplog.text
 
 
+@pytest.mark.usefixtures("ha_url")
 async def test_manual_webhook_leaves_telnyx_alone(
     hass: HomeAssistant,
     telnyx: TelnyxSimulator,
     application_id: str,
     telnyx_entry: MockConfigEntry,
-    ha_url: str,
 ) -> None:
-    del ha_url
     hass.config_entries.async_update_entry(
         telnyx_entry, data={**telnyx_entry.data, CONF_REGISTER_WEBHOOK: False}
     )
@@ -180,13 +177,12 @@ async def test_no_public_url_raises_a_repair_issue(
     assert webhook_url(telnyx, application_id) == f"{url}/api/webhook/{WEBHOOK_ID}"
 
 
+@pytest.mark.usefixtures("ha_client")
 async def test_issue_goes_with_the_entry(
     hass: HomeAssistant,
     telnyx_entry: MockConfigEntry,
-    ha_client: HAClient,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    del ha_client
     assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
     await hass.async_block_till_done()
     assert len(issue_registry.issues) == 1
@@ -315,4 +311,3 @@ async def test_numbers_gone_from_telnyx_lose_their_device(
     await hass.async_block_till_done()
     devices = dr.async_entries_for_config_entry(device_registry, setup_telnyx.entry_id)
     assert [device.name for device in devices] == ["+15550100001"]
-    assert webhook.async_generate_path(WEBHOOK_ID) == f"/api/webhook/{WEBHOOK_ID}"

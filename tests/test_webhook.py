@@ -103,8 +103,7 @@ async def test_bad_deliveries_are_refused_and_change_nothing(
     assert fired == []
 
 
-async def test_only_post_is_accepted(hass: HomeAssistant, ha_client: HAClient) -> None:
-    del hass
+async def test_only_post_is_accepted(ha_client: HAClient) -> None:
     response = await ha_client.get("/api/webhook/" + "0123456789abcdef" * 4)
     assert response.status == 405
 
