@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -9,7 +11,18 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .calls import CallChange
 from .const import CONF_PROVIDER, DOMAIN, PROVIDER_NAMES
 from .data import SwitchboardConfigEntry, SwitchboardData
-from .providers.model import Device
+from .providers.model import Call, Device
+
+
+def call_attributes(call: Call | None) -> dict[str, Any]:
+    """Return the call's id and parties, as the sensor and the event show them."""
+    return {
+        "call_id": call.call_id if call else None,
+        "direction": call.direction.value if call else None,
+        "remote_number": call.remote_number if call else None,
+        "remote_name": call.remote_name if call else None,
+        "local_number": call.local_number if call else None,
+    }
 
 
 def device_identifier(entry: SwitchboardConfigEntry, device: Device) -> str:

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallChange, CallEventType
 from .data import SwitchboardConfigEntry
-from .entity import SwitchboardEntity
+from .entity import SwitchboardEntity, call_attributes
 
 PARALLEL_UPDATES = 0
 
@@ -38,14 +38,4 @@ class CallEventEntity(SwitchboardEntity, EventEntity):
     def _handle_call_change(self, change: CallChange) -> None:
         if change.event_type is None:
             return
-        call = change.call
-        self._trigger_event(
-            change.event_type.value,
-            {
-                "call_id": call.call_id,
-                "direction": call.direction.value,
-                "remote_number": call.remote_number,
-                "remote_name": call.remote_name,
-                "local_number": call.local_number,
-            },
-        )
+        self._trigger_event(change.event_type.value, call_attributes(change.call))

@@ -14,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ATTR_CALL_ID, ATTR_STATE
 from .data import SwitchboardConfigEntry
-from .entity import SwitchboardEntity
+from .entity import SwitchboardEntity, call_attributes
 from .providers.model import CallAction, CallState
 
 PARALLEL_UPDATES = 0
@@ -59,11 +59,7 @@ class CallSensor(SwitchboardEntity, SensorEntity):
         calls = self.runtime.calls
         call = calls.primary_call(self.device.device_id)
         return {
-            "call_id": call.call_id if call else None,
-            "direction": call.direction.value if call else None,
-            "remote_number": call.remote_number if call else None,
-            "remote_name": call.remote_name if call else None,
-            "local_number": call.local_number if call else None,
+            **call_attributes(call),
             "started_at": call.started_at if call else None,
             "answered_at": call.answered_at if call else None,
             "active_calls": len(calls.calls_on(self.device.device_id)),
