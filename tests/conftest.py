@@ -27,6 +27,12 @@ from tests.simulators.telnyx import TelnyxSimulator
 from .const import FRONT_DESK, KITCHEN, WEBHOOK_ID
 from .helpers import HAClient
 
+pytest_plugins = [
+    "tests.fixtures.webex",
+    "tests.fixtures.graph",
+    "tests.fixtures.genesys",
+]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
@@ -62,7 +68,7 @@ async def ha_client(
     Every component that adds HTTP routes is set up first: the router freezes
     once the server runs.
     """
-    for component in ("http", "webhook", "diagnostics"):
+    for component in ("http", "webhook", "diagnostics", "application_credentials"):
         assert await async_setup_component(hass, component, {})
     client: HAClient = await hass_client_no_auth()
     return client

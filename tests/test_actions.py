@@ -220,7 +220,7 @@ async def test_invalid_options_change_nothing(
         (403, None, 1, "permission_denied"),
         (404, None, 1, "call_gone"),
         (422, "90018", 1, "call_ended"),
-        (422, "90034", 1, "provider_error"),
+        (422, "90034", 1, "refused_now"),
         (429, None, 3, "rate_limited"),
         (500, None, 3, "cannot_connect"),
         (503, None, 3, "cannot_connect"),

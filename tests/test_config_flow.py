@@ -43,7 +43,7 @@ async def start(hass: HomeAssistant) -> ConfigFlowResult:
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["telnyx"]
+    assert result["menu_options"] == ["telnyx", "webex", "graph", "genesys"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "telnyx"}
     )
@@ -205,7 +205,7 @@ async def test_reauth(
     )
     result = await telnyx_entry.start_reauth_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_telnyx"
     assert result["description_placeholders"]["title"] == "Front desk"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -247,7 +247,7 @@ async def test_reconfigure(
 ) -> None:
     result = await telnyx_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_telnyx"
     assert CONF_URL in result["data_schema"].schema
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -267,7 +267,9 @@ async def test_default_api_url_is_not_stored(
 ) -> None:
     result = await telnyx_entry.start_reconfigure_flow(hass)
     # The simulator stands in for api.telnyx.com, before and after the reload.
-    with patch("custom_components.switchboard.clients.DEFAULT_URL", telnyx.base_url):
+    with patch(
+        "custom_components.switchboard.providers.telnyx.DEFAULT_URL", telnyx.base_url
+    ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
             {

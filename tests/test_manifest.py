@@ -38,7 +38,7 @@ def test_manifest_has_what_hassfest_and_hacs_require() -> None:
     assert manifest["domain"] == INTEGRATION.name
     assert manifest["config_flow"] is True
     assert manifest["iot_class"] == "cloud_push"
-    assert manifest["dependencies"] == ["http", "webhook"]
+    assert manifest["dependencies"] == ["application_credentials", "http", "webhook"]
     assert manifest["after_dependencies"] == ["cloud"]
     assert manifest["requirements"] == []
     for key in ("codeowners", "documentation", "issue_tracker", "version"):
@@ -69,10 +69,13 @@ def test_every_translation_key_the_code_raises_exists() -> None:
     code = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
     keys |= {f"no_call_to_{action}" for action in ("answer", "reject", "hangup")}
-    keys.discard("no_webhook_url")  # a repair issue, checked below
+    keys -= {"no_webhook_url", "no_https_url", "cloud"}  # issues and a selector
     keys -= {key for platform in strings["entity"].values() for key in platform}
     assert keys <= set(strings["exceptions"])
-    assert set(strings["issues"]) == {"no_webhook_url"}
+    assert set(strings["issues"]) == {"no_webhook_url", "no_https_url"}
+    assert set(strings["selector"]["cloud"]["options"]) == {"global", "usgov", "dod"}
+    aborts = set(re.findall(r'reason="([a-z_]+)"', code))
+    assert aborts <= set(strings["config"]["abort"])
     errors = set(re.findall(r'"base": "([a-z_]+)"', code))
     errors |= set(re.findall(r'CONF_PUBLIC_KEY: "([a-z_]+)"', code))
     assert errors <= set(strings["config"]["error"])

@@ -8,23 +8,28 @@ from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
     ConfigEntryNotReady,
+    ImplementationUnavailableError,
+    UnknownImplementationError,
 )
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallBook
-from .clients import create_provider
-from .const import DOMAIN
+from .clients import async_create_provider
+from .const import DOMAIN, LOGGER
 from .controller import CallController
 from .data import SwitchboardConfigEntry, SwitchboardData
 from .entity import device_identifier
+from .providers.base import Provider, StreamProvider, WebhookProvider
 from .providers.model import (
     AuthenticationError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
 )
+from .reconcile import Reconciler
 from .services import async_setup_services
+from .stream import StreamRunner
 from .webhook import async_remove_webhook, async_start_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -39,18 +44,28 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> bool:
     """Connect to the provider, make its devices, and start receiving its events."""
-    provider = create_provider(hass, entry.data)
+    try:
+        provider = await async_create_provider(hass, entry)
+    except ImplementationUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="oauth_unavailable"
+        ) from err
     try:
         await provider.async_get_account()
         devices = await provider.async_get_devices()
         calls = CallBook()
+        reconciler = Reconciler(hass, entry, provider, calls)
         entry.runtime_data = SwitchboardData(
             provider=provider,
             devices={device.device_id: device for device in devices},
             calls=calls,
             controller=CallController(hass, entry, provider, calls),
+            reconciler=reconciler,
         )
-        await async_start_webhook(hass, entry)
+        if isinstance(provider, WebhookProvider):
+            await async_start_webhook(hass, entry, provider, reconciler)
+        # Calls that rang before Home Assistant started (or restarted).
+        await reconciler.async_reconcile()
     except AuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -68,7 +83,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) 
             translation_placeholders={"error": str(err)},
         ) from err
     _remove_stale_devices(hass, entry)
+    if isinstance(provider, StreamProvider):
+        entry.runtime_data.stream = StreamRunner(hass, entry, provider, reconciler)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if entry.runtime_data.stream is not None:
+        entry.runtime_data.stream.async_start()
+    reconciler.async_start_polling()
     return True
 
 
@@ -97,4 +117,12 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: SwitchboardConfigEntry
 ) -> None:
     """Undo what the entry registered with the provider and with Nabu Casa."""
-    await async_remove_webhook(hass, entry, create_provider(hass, entry.data))
+    try:
+        provider: Provider | None = await async_create_provider(hass, entry)
+    except ImplementationUnavailableError, UnknownImplementationError:
+        LOGGER.warning(
+            "The sign-in of %s is gone; remove its webhook in the provider's portal",
+            entry.title,
+        )
+        provider = None
+    await async_remove_webhook(hass, entry, provider)

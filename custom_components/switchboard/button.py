@@ -35,7 +35,9 @@ class AnswerButton(SwitchboardEntity, ButtonEntity):
     @property
     @override
     def available(self) -> bool:
-        return self.runtime.controller.can(self.device, CallAction.ANSWER)
+        return super().available and self.runtime.controller.can(
+            self.device, CallAction.ANSWER
+        )
 
     @override
     async def async_press(self) -> None:

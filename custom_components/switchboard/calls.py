@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from .providers.model import (
@@ -49,6 +50,9 @@ class CallChange:
     call: Call
     previous: CallState | None
     event_type: CallEventType | None
+    # Devices the call was on before this change and is not on now (answered
+    # on another endpoint, say): they show it no longer.
+    left_devices: tuple[str, ...] = ()
 
 
 type CallListener = Callable[[CallChange], None]
@@ -139,6 +143,35 @@ class CallBook:
             None,
         )
 
+    def knows(self, call_id: str) -> bool:
+        """Tell whether a call is live, or ended recently."""
+        return call_id in self._calls or call_id in self._ended
+
+    def reconcile(
+        self, events: Iterable[CallEvent], live_before: set[str], now: datetime
+    ) -> list[CallChange]:
+        """Apply a provider's list of its calls; end the calls it no longer has.
+
+        Only calls live before the list was asked for can be missing from it: a
+        call that began meanwhile may be too new for the list.
+        """
+        events = list(events)
+        changes = self.apply_all(events)
+        listed = {event.call_id for event in events}
+        for call_id in live_before - listed:
+            if call_id not in self._calls:
+                continue
+            ended = CallEvent(
+                event_id=f"gone:{call_id}",
+                call_id=call_id,
+                order=self._order[call_id],
+                state=CallState.ENDED,
+                occurred_at=now,
+            )
+            if change := self.apply(ended):
+                changes.append(change)
+        return changes
+
     def __len__(self) -> int:
         """Count the live calls."""
         return len(self._calls)
@@ -190,7 +223,9 @@ class CallBook:
             call.actions = event.actions
         if event.direction is not None:
             call.direction = event.direction
+        left: tuple[str, ...] = ()
         if event.device_ids:
+            left = tuple(d for d in call.device_ids if d not in event.device_ids)
             call.device_ids = event.device_ids
         call.state = event.state
         self._set_state_times(call, event)
@@ -200,9 +235,9 @@ class CallBook:
             del self._calls[call.call_id]
             del self._order[call.call_id]
             _bounded_add(self._ended, call.call_id, ENDED_CALLS)
-        elif previous is call.state and not learned:
+        elif previous is call.state and not learned and not left:
             return None
-        return self._changed(call, previous)
+        return self._changed(call, previous, left)
 
     @staticmethod
     def _fill(call: Call, event: CallEvent) -> bool:
@@ -225,8 +260,10 @@ class CallBook:
         if call.state is CallState.ENDED:
             call.ended_at = when
 
-    def _changed(self, call: Call, previous: CallState | None) -> CallChange:
-        change = CallChange(call.copy(), previous, _event_type(previous, call))
+    def _changed(
+        self, call: Call, previous: CallState | None, left: tuple[str, ...] = ()
+    ) -> CallChange:
+        change = CallChange(call.copy(), previous, _event_type(previous, call), left)
         for listener in list(self._listeners):
             listener(change)
         return change

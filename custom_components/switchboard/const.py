@@ -13,9 +13,20 @@ CONF_REGISTER_WEBHOOK: Final = "register_webhook"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_REGISTERED_URL: Final = "registered_webhook_url"
 CONF_PREVIOUS_URL: Final = "previous_webhook_url"
+CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
+CONF_TENANT_ID: Final = "tenant_id"
+CONF_CLOUD: Final = "cloud"
 
 PROVIDER_TELNYX: Final = "telnyx"
-PROVIDER_NAMES: Final = {PROVIDER_TELNYX: "Telnyx"}
+PROVIDER_WEBEX: Final = "webex"
+PROVIDER_GRAPH: Final = "graph"
+PROVIDER_GENESYS: Final = "genesys"
+PROVIDER_NAMES: Final = {
+    PROVIDER_TELNYX: "Telnyx",
+    PROVIDER_WEBEX: "Cisco Webex",
+    PROVIDER_GRAPH: "Microsoft Teams",
+    PROVIDER_GENESYS: "Genesys",
+}
 
 ATTR_CALL_ID: Final = "call_id"
 ATTR_OPTIONS: Final = "options"
@@ -26,3 +37,4 @@ SERVICE_REJECT_CALL: Final = "reject_call"
 SERVICE_HANGUP_CALL: Final = "hangup_call"
 
 ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"
+ISSUE_NO_HTTPS_URL: Final = "no_https_url"

@@ -9,9 +9,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .calls import CallBook
-from .const import DOMAIN, LOGGER
+from .const import CONF_PROVIDER, DOMAIN, LOGGER, PROVIDER_NAMES
 from .providers.base import Provider
 from .providers.model import (
+    ActionNotAllowedError,
     AuthenticationError,
     Call,
     CallAction,
@@ -59,6 +60,15 @@ class CallController:
         options: Mapping[str, Any] | None = None,
     ) -> Call:
         """Perform `action`; nothing changes state unless the provider agrees."""
+        if action not in self._provider.supported_actions:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="action_not_supported",
+                translation_placeholders={
+                    "action": str(action),
+                    "provider": PROVIDER_NAMES[self._entry.data[CONF_PROVIDER]],
+                },
+            )
         call = self._target(device, action, call_id)
         try:
             validated = self._provider.validate_options(action, options or {})
@@ -116,6 +126,8 @@ class CallController:
             key = "call_ended"
         elif isinstance(err, CallNotFoundError):
             key = "call_gone"
+        elif isinstance(err, ActionNotAllowedError):
+            key = "refused_now"
         elif isinstance(err, PermissionDeniedError):
             key = "permission_denied"
         elif isinstance(err, RateLimitedError):

@@ -8,18 +8,23 @@ from homeassistant.config_entries import ConfigEntry
 
 from .calls import CallBook
 from .controller import CallController
-from .providers.base import WebhookProvider
+from .providers.base import Provider
 from .providers.model import Device
+from .reconcile import Reconciler
+from .stream import StreamRunner
 
 
 @dataclass(slots=True)
 class SwitchboardData:
     """The provider client, its devices and their calls."""
 
-    provider: WebhookProvider
+    provider: Provider
     devices: dict[str, Device]
     calls: CallBook
     controller: CallController
+    reconciler: Reconciler
+    # Only for providers whose events arrive on a stream (Genesys).
+    stream: StreamRunner | None = None
 
 
 type SwitchboardConfigEntry = ConfigEntry[SwitchboardData]

@@ -55,15 +55,24 @@ class SwitchboardEntity(Entity):
             manufacturer=PROVIDER_NAMES[entry.data[CONF_PROVIDER]],
         )
 
+    @property
+    def available(self) -> bool:
+        """Unavailable while the provider's event stream is down."""
+        return self.runtime.stream is None or self.runtime.stream.connected
+
     async def async_added_to_hass(self) -> None:
-        """Follow the calls of this device."""
+        """Follow the calls of this device, and the stream's ups and downs."""
         await super().async_added_to_hass()
         self.async_on_remove(self.runtime.calls.listen(self._async_call_changed))
+        if self.runtime.stream is not None:
+            self.async_on_remove(self.runtime.stream.listen(self.async_write_ha_state))
 
     @callback
     def _async_call_changed(self, change: CallChange) -> None:
         if self.device.device_id in change.call.device_ids:
             self._handle_call_change(change)
+            self.async_write_ha_state()
+        elif self.device.device_id in change.left_devices:
             self.async_write_ha_state()
 
     @callback

@@ -1,8 +1,15 @@
-"""The interface every provider client implements."""
+"""The interfaces provider clients implement.
+
+Every client is a `Provider`. How its events reach us adds one more:
+`WebhookProvider` (pushed to an HTTP endpoint of ours, optionally with a
+`WebhookRegistrar` that points the provider there), or `StreamProvider` (a
+connection the client keeps open itself). A provider that can list the calls
+it has now is also a `ReconcilingProvider`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from .model import Account, Call, CallAction, CallEvent, Device
@@ -10,6 +17,9 @@ from .model import Account, Call, CallAction, CallEvent, Device
 
 class Provider(Protocol):
     """Call control common to every provider."""
+
+    # What the provider can do at all; the rest is refused before any request.
+    supported_actions: frozenset[CallAction]
 
     async def async_get_account(self) -> Account:
         """Check the credentials and say whose they are."""
@@ -43,19 +53,75 @@ class Provider(Protocol):
 class WebhookProvider(Provider, Protocol):
     """A provider that pushes call events to an HTTP endpoint of ours."""
 
-    def parse_webhook(
+    # True when the provider only accepts an https URL for our endpoint.
+    webhook_requires_https: bool
+
+    def use_webhook_url(self, url: str | None) -> None:
+        """Learn where Home Assistant receives events (None: nowhere reachable).
+
+        A provider that names its callback in commands (Graph's callbackUri)
+        keeps it; others may ignore it.
+        """
+
+    async def async_parse_webhook(
         self, headers: Mapping[str, str], body: bytes, now: float
     ) -> list[CallEvent]:
         """Verify a delivery, then read it.
 
         Raises InvalidSignatureError before anything is parsed when it is not
-        authentic or too old, and InvalidPayloadError when it is authentic but
-        unreadable. Returns no events for a delivery that is valid but carries
-        no call news.
+        authentic or too old, InvalidPayloadError when it is authentic but
+        unreadable, and ResendRequestedError when the sender should deliver it
+        again in another format. Returns no events for a delivery that is valid
+        but carries no call news.
         """
 
+
+@runtime_checkable
+class WebhookRegistrar(Protocol):
+    """A provider whose events we can point at our endpoint through its API."""
+
+    # True when the registration is ours alone (Webex's own webhook) and is
+    # deleted on removal; False when it is a shared setting (a Telnyx
+    # application's URL) that is put back only if it still points at us.
+    owns_registration: bool
+
     async def async_get_webhook_url(self) -> str | None:
-        """Where the provider sends events now, if it can tell."""
+        """Where the provider sends events now; None when it sends them nowhere."""
 
     async def async_set_webhook_url(self, url: str | None) -> None:
-        """Point the provider's events at `url` (None clears it)."""
+        """Point the provider's events at `url`; None removes the registration."""
+
+
+@runtime_checkable
+class ReconcilingProvider(Protocol):
+    """A provider that can list the calls it has now."""
+
+    async def async_list_calls(self) -> list[CallEvent]:
+        """Return one event per current call, carrying its state as of now.
+
+        A call the integration knows but this list lacks has ended.
+        """
+
+
+type EventsCallback = Callable[[list[CallEvent]], None]
+type ConnectionCallback = Callable[[bool], None]
+
+
+@runtime_checkable
+class StreamProvider(Provider, Protocol):
+    """A provider whose events arrive on a connection the client keeps open."""
+
+    async def async_stream(
+        self, on_events: EventsCallback, on_connection: ConnectionCallback
+    ) -> None:
+        """Receive events until stopped or cancelled, reconnecting on its own.
+
+        Calls `on_connection(True)` each time the stream is established and
+        subscribed (the caller then reconciles), and `on_connection(False)` once
+        when it drops. Raises AuthenticationError when the server refuses the
+        credentials for good; every other failure is retried with a capped
+        back-off forever.
+        """
+
+    async def async_stop(self) -> None:
+        """Leave the stream cleanly (a CometD disconnect) and end async_stream."""

@@ -144,7 +144,15 @@ class RateLimitedError(ProviderError):
 
 
 class ProviderUnavailableError(ProviderError):
-    """Network failure, timeout or a 5xx: worth retrying later."""
+    """Network failure, timeout or a 5xx: worth retrying later.
+
+    retry_after is the wait the provider asked for (a 503's Retry-After), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Keep the provider's requested wait."""
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidSignatureError(ProviderError):
@@ -153,6 +161,14 @@ class InvalidSignatureError(ProviderError):
 
 class InvalidPayloadError(ProviderError):
     """A webhook that is signed but not a call event we can read."""
+
+
+class ResendRequestedError(InvalidPayloadError):
+    """An authentic delivery in a format we ask the sender to send again in another.
+
+    Graph sends incoming calls in a legacy format first and resends them in the
+    Graph format when the bot answers 204.
+    """
 
 
 class InvalidOptionError(ProviderError):

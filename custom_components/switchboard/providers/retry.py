@@ -24,8 +24,8 @@ async def async_retry[T](
 ) -> T:
     """Run `request`, retrying rate limits and outages within a deadline.
 
-    A rate limit waits what the provider asked (Retry-After) or else backs off;
-    an outage backs off exponentially. When the next wait would pass the
+    A rate limit or outage waits what the provider asked (Retry-After), or else
+    backs off exponentially. When the next wait would pass the
     deadline, the last error is raised instead of a doomed wait. Other errors
     are final and raised at once.
     """
@@ -35,9 +35,7 @@ async def async_retry[T](
         try:
             return await request()
         except (RateLimitedError, ProviderUnavailableError) as err:
-            wait = backoff
-            if isinstance(err, RateLimitedError) and err.retry_after is not None:
-                wait = err.retry_after
+            wait = backoff if err.retry_after is None else err.retry_after
             if attempt == attempts or clock() + wait > give_up_at:
                 raise
         await asyncio.sleep(wait)

@@ -273,6 +273,11 @@ def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str
 class TelnyxClient:
     """Talks to one Telnyx account, following one Call Control application."""
 
+    supported_actions = frozenset(CallAction)
+    webhook_requires_https = False
+    # The application's webhook URL is the user's setting, not ours alone.
+    owns_registration = False
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -454,6 +459,15 @@ class TelnyxClient:
         return self.application_id
 
     # --- webhooks ---
+
+    def use_webhook_url(self, url: str | None) -> None:
+        """Telnyx commands never name the webhook URL; nothing to keep."""
+
+    async def async_parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: float
+    ) -> list[CallEvent]:
+        """Verify and read a delivery (all local work: no request is made)."""
+        return self.parse_webhook(headers, body, now)
 
     def parse_webhook(
         self, headers: Mapping[str, str], body: bytes, now: float

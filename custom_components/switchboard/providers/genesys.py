@@ -1,0 +1,680 @@
+"""Genesys Workspace Web Services (GWS API v2) client: REST call control, CometD events.
+
+Every request carries HTTP Basic auth and the session cookie (JSESSIONID) of
+the caller's session; every POST, CometD's included, carries the CSRF header
+GWS hands out on GET responses. Calls ring on the agent's devices (DNs); their
+state arrives as CallStateChangeMessages on the CometD channel /v2/me/calls.
+
+Logging the agent in or out (StartContactCenterSession,
+EndContactCenterSession) is the contact centre's business, not ours: this
+client never sends either, and never changes the agent's state.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import hashlib
+from http import HTTPStatus
+import itertools
+import json
+import logging
+from typing import Any, Final
+from urllib.parse import quote
+
+import aiohttp
+
+from .base import ConnectionCallback, EventsCallback
+from .bayeux import BayeuxClient
+from .model import (
+    Account,
+    ActionNotAllowedError,
+    AuthenticationError,
+    Call,
+    CallAction,
+    CallEndedError,
+    CallEvent,
+    CallNotFoundError,
+    CallState,
+    Device,
+    Direction,
+    EndReason,
+    InvalidOptionError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT: Final = 10.0
+API_PATH: Final = "/api/v2"
+SUBSCRIPTIONS: Final = ("/v2/me/calls", "/v2/me/devices")
+CALL_MESSAGE: Final = "CallStateChangeMessage"
+# Calls remembered for their direction, whether they were answered, and ids.
+REMEMBERED_CALLS: Final = 512
+MAX_PLAIN_ERROR: Final = 200
+
+STATES: Final = {
+    "ringing": CallState.RINGING,
+    "dialing": CallState.DIALING,
+    "established": CallState.TALKING,
+    "held": CallState.ON_HOLD,
+    "released": CallState.ENDED,
+    # Workspace API v3's end state; UNCONFIRMED for v2, read as the end.
+    "completed": CallState.ENDED,
+}
+# A call never goes back from talking or held to ringing or dialing: the phase
+# leads the order, so a late message cannot make an answered call ring again.
+PHASES: Final = {
+    CallState.RINGING: 0,
+    CallState.DIALING: 0,
+    CallState.TALKING: 1,
+    CallState.ON_HOLD: 1,
+    CallState.ENDED: 2,
+}
+# Capabilities are compared case-insensitively: the Calls API page spells
+# "HangUp" where the samples say "Hangup". There is no voice Reject.
+CAPABILITIES: Final = {"answer": CallAction.ANSWER, "hangup": CallAction.HANGUP}
+OPERATIONS: Final = {CallAction.ANSWER: "Answer", CallAction.HANGUP: "Hangup"}
+# Participant fields that hold a number, in the order we trust them: the
+# object format of 8.5.2 and later, and participantsInfo of older builds.
+NUMBER_FIELDS: Final = (
+    "phoneNumber",
+    "digits",
+    "formattedPhoneNumber",
+    "e164Number",
+    "E164digits",
+    "localPhoneNumber",
+)
+# UNCONFIRMED: no GWS v2 sample names a participant; take a name if one is there.
+NAME_FIELDS: Final = ("displayName", "name")
+
+# GWS statusCode values (Return Values page).
+STATUS_INVALID_FOR_STATE: Final = 2
+STATUS_FORBIDDEN: Final = 3
+STATUS_INTERNAL_ERROR: Final = 4
+STATUS_NO_PERMISSION: Final = 5
+STATUS_NOT_FOUND: Final = 6
+STATUS_NOT_AUTHENTICATED: Final = 20
+
+
+def normalize_base_url(url: str) -> str:
+    """Return the server root from what a user enters.
+
+    "https://gws.example.com", ".../cloud-web" (a context path), and either
+    with a trailing "/api/v2" or "/" all work.
+    """
+    root = url.strip().rstrip("/")
+    if root.lower().endswith(API_PATH):
+        root = root[: -len(API_PATH)].rstrip("/")
+    return root
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """Return the Authorization header value for HTTP Basic auth.
+
+    Genesys' own .NET client encodes the credentials as ISO-8859-1; UTF-8
+    serves characters Latin-1 does not have.
+    """
+    credentials = f"{username}:{password}"
+    try:
+        raw = credentials.encode("latin1")
+    except UnicodeEncodeError:
+        raw = credentials.encode("utf-8")
+    return f"Basic {base64.b64encode(raw).decode('ascii')}"
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What the client learned about one call from earlier messages."""
+
+    direction: Direction | None = None
+    answered: bool = False
+
+
+class GenesysClient:
+    """Talks to Genesys Web Services as one agent, over REST and CometD."""
+
+    supported_actions = frozenset({CallAction.ANSWER, CallAction.HANGUP})
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        username: str,
+        password: str,
+    ) -> None:
+        """Keep the session and credentials; nothing is sent yet.
+
+        The session should have a cookie jar that accepts IP hosts
+        (aiohttp.CookieJar(unsafe=True)): GWS ties the CSRF token and the
+        CometD session to its cookies.
+        """
+        self._session = session
+        self._root = normalize_base_url(base_url)
+        self._authorization = basic_authorization(username, password)
+        self._csrf: tuple[str, str] | None = None
+        self._devices: dict[str, Device] = {}
+        self._sequence = itertools.count(1)
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()
+        self._aliases: OrderedDict[str, str] = OrderedDict()
+        self._bayeux = BayeuxClient(
+            session,
+            f"{self._root}{API_PATH}/notifications",
+            subscriptions=SUBSCRIPTIONS,
+            headers=self._post_headers,
+            before_handshake=self._refresh_session,
+            name="Genesys notifications",
+        )
+
+    # --- REST ---
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        csrf_retry: bool = True,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        headers.update(
+            self._post_headers()
+            if method != "GET"
+            else {"Authorization": self._authorization}
+        )
+        try:
+            async with self._session.request(
+                method,
+                f"{self._root}{API_PATH}{path}",
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+            ) as response:
+                self._capture_csrf(response.headers)
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+                text = (await response.read()).decode("utf-8", "replace")
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise ProviderUnavailableError(
+                f"cannot reach Genesys Web Services: {type(err).__name__}"
+            ) from err
+        if (
+            status == HTTPStatus.FORBIDDEN
+            and method != "GET"
+            and "csrf" in text.lower()
+            and csrf_retry
+        ):
+            # "Missing or invalid Csrf token": the token lives as long as the
+            # HTTP session, and a GET hands out the current one. Retry once.
+            await self._refresh_session()
+            return await self._request(
+                method, path, params=params, body=body, csrf_retry=False
+            )
+        data = _json_object(text)
+        code = data.get("statusCode") if data else None
+        if status >= HTTPStatus.BAD_REQUEST or code not in (None, 0):
+            raise _error(status, data, text, retry_after)
+        if data is None:
+            raise ProviderUnavailableError(
+                f"Genesys Web Services answered with invalid JSON (HTTP {status})"
+            )
+        return data
+
+    def _capture_csrf(self, headers: Mapping[str, str]) -> None:
+        token = headers.get("X-CSRF-TOKEN")
+        if token:
+            # X-CSRF-HEADER names the header to send the token in.
+            self._csrf = (headers.get("X-CSRF-HEADER") or "X-CSRF-TOKEN", token)
+
+    def _post_headers(self) -> dict[str, str]:
+        """Return Basic auth, and the CSRF token once GWS handed one out."""
+        headers = {"Authorization": self._authorization}
+        if self._csrf is not None:
+            name, token = self._csrf
+            headers[name] = token
+        return headers
+
+    async def _refresh_session(self) -> None:
+        """GET /me: a session cookie and the CSRF pair that goes with it."""
+        await self._request("GET", "/me")
+
+    async def async_get_account(self) -> Account:
+        """Name the agent (user id, full name); also picks up the CSRF token."""
+        user = (await self._request("GET", "/me")).get("user")
+        if not isinstance(user, dict) or not user.get("id"):
+            raise ProviderError("Genesys Web Services did not say who the user is")
+        full_name = " ".join(
+            str(user[part])
+            for part in ("firstName", "lastName")
+            if isinstance(user.get(part), str) and user[part].strip()
+        )
+        name = full_name or str(user.get("userName") or user["id"])
+        return Account(str(user["id"]), name)
+
+    async def async_get_devices(self) -> list[Device]:
+        """Each of the agent's devices (DNs) is a device."""
+        devices = [
+            device
+            for item in await self._collection("/me/devices", "devices")
+            if (device := _device(item)) is not None
+        ]
+        self._devices = {device.device_id: device for device in devices}
+        return devices
+
+    async def async_list_calls(self) -> list[CallEvent]:
+        """One event per call the agent has now (GET /me/calls?fields=*)."""
+        # The snapshot takes its place in the order before it is asked for:
+        # messages delivered before then are older and cannot overtake it;
+        # messages delivered while it is on its way may be newer, and since
+        # Bayeux delivers in order, the last of them is right.
+        sequence = next(self._sequence)
+        items = await self._collection("/me/calls", "calls")
+        now = datetime.now(UTC)
+        return [
+            event
+            for item in items
+            if (event := self._event(item, sequence, now, source="snapshot"))
+            is not None
+        ]
+
+    async def async_refresh_call(self, call: Call) -> CallEvent | None:
+        """Where one call stands; a call GWS no longer knows has ended."""
+        sequence = next(self._sequence)
+        now = datetime.now(UTC)
+        try:
+            data = await self._request("GET", f"/me/calls/{_quoted(call.call_id)}")
+        except CallNotFoundError:  # statusCode 6 or HTTP 404
+            seen = self._seen.get(call.call_id, _Seen())
+            answered = seen.answered or call.answered_at is not None
+            unanswered = call.direction is Direction.INCOMING and not answered
+            return CallEvent(
+                event_id=f"{call.call_id}:gone:{sequence}",
+                call_id=call.call_id,
+                order=(float(PHASES[CallState.ENDED]), sequence),
+                state=CallState.ENDED,
+                occurred_at=now,
+                end_reason=EndReason.MISSED if unanswered else EndReason.COMPLETED,
+            )
+        # UNCONFIRMED: the single call is presumably wrapped in "call", after
+        # the rule for singular resources; take a bare call object too.
+        item = data.get("call", data)
+        if not isinstance(item, dict) or "state" not in item:
+            return None
+        return self._event(item, sequence, now, source="refresh")
+
+    async def _collection(self, path: str, key: str) -> list[dict[str, Any]]:
+        data = await self._request("GET", path, params={"fields": "*"})
+        items = data.get(key)
+        if not isinstance(items, list):
+            # Without the objects we cannot tell what exists; saying "none"
+            # would end every call, so this is an error.
+            raise ProviderError(f"Genesys Web Services did not list the {key}")
+        return [item for item in items if isinstance(item, dict)]
+
+    def validate_options(
+        self, action: CallAction, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Answer and Hangup take no parameters in GWS."""
+        del action
+        for name in options:
+            raise InvalidOptionError(
+                name, "Genesys Web Services takes no options for this action"
+            )
+        return {}
+
+    async def async_perform(
+        self,
+        action: CallAction,
+        call: Call,
+        device: Device,
+        options: Mapping[str, Any],
+    ) -> None:
+        """POST the operation to the call; the result arrives over CometD."""
+        del device, options
+        operation = OPERATIONS.get(action)
+        if operation is None:
+            raise ActionNotAllowedError(
+                "Genesys Web Services has no Reject operation for voice calls; "
+                "hang up instead"
+            )
+        await self._request(
+            "POST",
+            f"/me/calls/{_quoted(call.call_id)}",
+            body={"operationName": operation},
+        )
+
+    # --- CometD ---
+
+    async def async_stream(
+        self, on_events: EventsCallback, on_connection: ConnectionCallback
+    ) -> None:
+        """Follow /v2/me/calls and /v2/me/devices until async_stop()."""
+
+        def on_messages(messages: list[dict[str, Any]]) -> None:
+            events = [
+                event for message in messages for event in self.parse_message(message)
+            ]
+            if events:
+                on_events(events)
+
+        await self._bayeux.run(on_messages, on_connection)
+
+    async def async_stop(self) -> None:
+        """Leave the CometD session; async_stream returns. A stopped client stays so."""
+        await self._bayeux.stop()
+
+    def parse_message(self, message: Mapping[str, Any]) -> list[CallEvent]:
+        """Read one CometD message; only CallStateChangeMessages carry calls.
+
+        Bayeux delivers the messages of one connection in order, and GWS
+        stamps them with nothing to sort by, so the client numbers them as
+        they arrive: a per-client sequence is a fair order.
+        """
+        data = message.get("data")
+        if not isinstance(data, dict):
+            return []
+        if data.get("errorMessage") is not None:
+            _LOGGER.warning(
+                "Genesys Web Services reported an error: %s", data["errorMessage"]
+            )
+            return []
+        call = data.get("call")
+        if data.get("messageType", CALL_MESSAGE) != CALL_MESSAGE or not isinstance(
+            call, dict
+        ):
+            return []
+        phone_number = data.get("phoneNumber")
+        event = self._event(
+            call,
+            next(self._sequence),
+            datetime.now(UTC),
+            source=str(data.get("notificationType") or "message"),
+            stamp=_stamp(message, data),
+            phone_number=phone_number if isinstance(phone_number, str) else None,
+        )
+        return [event] if event is not None else []
+
+    # --- mapping ---
+
+    def _event(
+        self,
+        item: Mapping[str, Any],
+        sequence: int,
+        now: datetime,
+        *,
+        source: str,
+        stamp: str | None = None,
+        phone_number: str | None = None,
+    ) -> CallEvent | None:
+        call_id = self._call_id(item)
+        state = STATES.get(str(item.get("state", "")).lower())
+        if call_id is None or state is None:
+            _LOGGER.debug("Ignoring a call without id or known state")
+            return None
+        seen = self._remember(call_id)
+        direction = _direction(item.get("callType"), state) or seen.direction
+        seen.direction = direction
+        if state in (CallState.TALKING, CallState.ON_HOLD):
+            seen.answered = True
+        device_ids, device_number = self._devices_for(item, phone_number)
+        dnis = _text(item.get("dnis"))
+        local = (
+            phone_number
+            or device_number
+            or (dnis if direction is Direction.INCOMING else None)
+        )
+        remote, remote_name = _remote(item, direction, local)
+        end_reason = None
+        if state is CallState.ENDED:
+            missed = direction is Direction.INCOMING and not seen.answered
+            end_reason = EndReason.MISSED if missed else EndReason.COMPLETED
+        return CallEvent(
+            # A snapshot or refresh is news once; a message is the same news
+            # when the server delivers it twice (same id, or same content).
+            event_id=f"{call_id}:{source}:{item.get('state')}:{stamp or sequence}",
+            call_id=call_id,
+            order=(float(PHASES[state]), sequence),
+            state=state,
+            device_ids=device_ids,
+            direction=direction,
+            remote_number=remote,
+            remote_name=remote_name,
+            local_number=local,
+            occurred_at=now,
+            started_at=_started_at(item.get("duration"), now),
+            end_reason=end_reason,
+            actions=_actions(item.get("capabilities"), state),
+            # Attached data may hold customer details: not kept.
+            raw={"call": {k: v for k, v in item.items() if k != "userData"}},
+        )
+
+    def _call_id(self, item: Mapping[str, Any]) -> str | None:
+        """Return the call's id; connId and callUuid of a known call map to it.
+
+        Builds before 8.5.2 use the connId as id, later ones the callUuid.
+        """
+        ids = [
+            value
+            for key in ("id", "callUuid", "connId")
+            if isinstance(value := item.get(key), str) and value
+        ]
+        if not ids:
+            return None
+        call_id = next((self._aliases[i] for i in ids if i in self._aliases), ids[0])
+        for alias in ids:
+            _bounded_put(self._aliases, alias, call_id)
+        return call_id
+
+    def _remember(self, call_id: str) -> _Seen:
+        seen = self._seen.get(call_id) or _Seen()
+        _bounded_put(self._seen, call_id, seen)
+        return seen
+
+    def _devices_for(
+        self, item: Mapping[str, Any], phone_number: str | None
+    ) -> tuple[tuple[str, ...], str | None]:
+        """Return the device a call is on, and that device's number if known."""
+        uri = _text(item.get("deviceUri"))
+        if uri:
+            device_id = uri.rstrip("/").rsplit("/", 1)[-1]
+            device = self._devices.get(device_id)
+            return (device_id,), device.number if device else None
+        for number in (phone_number, _text(item.get("dnis"))):
+            for device in self._devices.values():
+                if number and device.number == number:
+                    return (device.device_id,), device.number
+        # Not told which device: the call shows on every device of the agent.
+        return tuple(self._devices), None
+
+
+def _device(item: Mapping[str, Any]) -> Device | None:
+    device_id = _text(item.get("id"))
+    if not device_id:
+        return None
+    number = _text(item.get("phoneNumber")) or _text(item.get("e164Number"))
+    public = str(item.get("telephonyNetwork", "")).lower() == "public"
+    return Device(
+        device_id=device_id,
+        name=number or device_id,
+        # On a Public network device GWS offers no Answer: say so.
+        model="Agent device (public network)" if public else "Agent device",
+        number=number,
+    )
+
+
+def _direction(call_type: Any, state: CallState) -> Direction | None:
+    kind = str(call_type or "").lower()
+    if kind == "inbound":
+        return Direction.INCOMING
+    if kind == "outbound":
+        return Direction.OUTGOING
+    # Internal and Consult calls go either way: the first state tells.
+    if state is CallState.RINGING:
+        return Direction.INCOMING
+    if state is CallState.DIALING:
+        return Direction.OUTGOING
+    return None
+
+
+def _participants(item: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """Return (number, name) of each participant, in either of GWS's formats."""
+    participants = item.get("participants")
+    info = item.get("participantsInfo")
+    if not isinstance(participants, list):
+        return []
+    infos = info if isinstance(info, list) else []
+    result: list[tuple[str, str | None]] = []
+    for index, participant in enumerate(participants):
+        details = infos[index] if index < len(infos) else None
+        if isinstance(participant, dict):
+            details = participant
+            number = _first_text(participant, NUMBER_FIELDS)
+        else:
+            number = _text(participant)
+        if number:
+            name = (
+                _first_text(details, NAME_FIELDS) if isinstance(details, dict) else None
+            )
+            result.append((number, name))
+    return result
+
+
+def _remote(
+    item: Mapping[str, Any], direction: Direction | None, local: str | None
+) -> tuple[str | None, str | None]:
+    parties = _participants(item)
+    others = [party for party in parties if party[0] != local] or parties
+    number, name = others[0] if others else (None, None)
+    if direction is Direction.OUTGOING:
+        # Who the agent dialled: the other party, else the dialled number.
+        return (number, name) if number else (_text(item.get("dnis")), None)
+    ani = _text(item.get("ani"))
+    if ani:
+        # An external caller: ani is the number the call came from.
+        return ani, name if number == ani else None
+    return number, name
+
+
+def _actions(capabilities: Any, state: CallState) -> frozenset[CallAction] | None:
+    if not isinstance(capabilities, list):
+        return frozenset() if state is CallState.ENDED else None
+    names = {str(capability).lower() for capability in capabilities}
+    return frozenset(action for name, action in CAPABILITIES.items() if name in names)
+
+
+def _started_at(duration: Any, now: datetime) -> datetime | None:
+    """GWS gives a call's age in seconds, as a string ("22")."""
+    try:
+        seconds = int(str(duration))
+    except ValueError:
+        return None
+    return now - timedelta(seconds=max(0, seconds))
+
+
+def _stamp(message: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """Return what tells this message from another with the same state.
+
+    The Bayeux message id when the server sets one, else the server's
+    generation timestamp (seen in some samples), else the content itself.
+    """
+    if message.get("id") is not None:
+        return f"id={message['id']}"
+    metrics = data.get("metrics")
+    processing = metrics.get("eventProcessing") if isinstance(metrics, dict) else None
+    if isinstance(processing, dict) and processing.get("serverGenerationTimestamp"):
+        return f"at={processing['serverGenerationTimestamp']}"
+    content = json.dumps(data, sort_keys=True, default=str).encode()
+    return f"sha={hashlib.sha256(content).hexdigest()[:16]}"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _first_text(item: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((value for key in keys if (value := _text(item.get(key)))), None)
+
+
+def _quoted(call_id: str) -> str:
+    return quote(call_id, safe="")
+
+
+def _bounded_put[V](items: OrderedDict[str, V], key: str, value: V) -> None:
+    items[key] = value
+    items.move_to_end(key)
+    while len(items) > REMEMBERED_CALLS:
+        items.popitem(last=False)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """Return the body as a JSON object; {} when empty; None when not JSON."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else {}
+
+
+def _error(
+    status: int,
+    data: Mapping[str, Any] | None,
+    text: str,
+    retry_after: str | None,
+) -> ProviderError:
+    """Map GWS's statusCode (or, without one, the HTTP status) to the model."""
+    code = data.get("statusCode") if data else None
+    if isinstance(code, bool) or not isinstance(code, int):
+        code = None
+    message = (data or {}).get("statusMessage") or _plain(text) or _phrase(status)
+    described = f"{message} (HTTP {status}"
+    described += f", statusCode {code})" if code is not None else ")"
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or code == STATUS_INTERNAL_ERROR:
+        return ProviderUnavailableError(described)
+    if code == STATUS_NOT_AUTHENTICATED or status == HTTPStatus.UNAUTHORIZED:
+        return AuthenticationError(described)
+    if code in (STATUS_FORBIDDEN, STATUS_NO_PERMISSION):
+        return PermissionDeniedError(described)
+    if code == STATUS_NOT_FOUND:
+        return CallEndedError(described)
+    if code == STATUS_INVALID_FOR_STATE:
+        return ActionNotAllowedError(described)
+    if code is None and status == HTTPStatus.FORBIDDEN:
+        return PermissionDeniedError(described)
+    if code is None and status == HTTPStatus.NOT_FOUND:
+        return CallNotFoundError(described)
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        # No rate limit is documented for GWS; a proxy in front may have one.
+        return RateLimitedError(described, _seconds(retry_after))
+    return ProviderError(described)
+
+
+def _plain(text: str) -> str | None:
+    """Return a short plain-text body (a proxy's, the CSRF refusal), not HTML."""
+    text = text.strip()
+    if 0 < len(text) <= MAX_PLAIN_ERROR and "<" not in text:
+        return text
+    return None
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Genesys Web Services error"
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

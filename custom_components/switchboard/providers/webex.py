@@ -1,0 +1,745 @@
+"""Webex Calling call control client: OAuth2 bearer tokens, REST, signed webhooks.
+
+Each of the user's preferred answer endpoints (desk phone, Webex app, hot desk)
+is a device. An incoming call rings on every endpoint; answering names the
+endpoint, and once Webex says which endpoint has the call it belongs there.
+Webhook deliveries carry no event id: events are identified by call id, event
+type and event timestamp, and ordered by the timestamp.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+import contextlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+import hashlib
+import hmac
+from http import HTTPStatus
+import json
+import re
+import secrets
+import time
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import quote
+
+import aiohttp
+
+from .model import (
+    Account,
+    ActionNotAllowedError,
+    AuthenticationError,
+    Call,
+    CallAction,
+    CallEndedError,
+    CallEvent,
+    CallNotFoundError,
+    CallState,
+    Device,
+    Direction,
+    EndReason,
+    InvalidOptionError,
+    InvalidPayloadError,
+    InvalidSignatureError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+
+DEFAULT_URL: Final = "https://webexapis.com/v1"
+AUTHORIZE_URL: Final = "https://webexapis.com/v1/authorize"
+TOKEN_URL: Final = "https://webexapis.com/v1/access_token"  # noqa: S105
+# calls_read: list calls and create telephony_calls webhooks; calls_write: the
+# commands; telephony_config_read: the answer endpoints. Whether GET /people/me
+# needs people_read is UNCONFIRMED: asked for, and the client copes without it.
+SCOPES: Final[tuple[str, ...]] = (
+    "spark:calls_read",
+    "spark:calls_write",
+    "spark:telephony_config_read",
+    "spark:people_read",
+)
+REQUEST_TIMEOUT: Final = 10.0
+PAGE_SIZE: Final = 100
+WEBHOOK_RESOURCE: Final = "telephony_calls"
+SIGNATURE_HEADER: Final = "x-spark-signature"
+# Calls remembered per client (answered endpoint, answered, rejected by us).
+MEMORY: Final = 512
+
+ENDPOINTS_PATH: Final = (
+    "/telephony/config/people/me/settings/availablePreferredAnswerEndpoints"
+)
+ENDPOINT_MODELS: Final = {
+    "DEVICE": "Desk phone",
+    "APPLICATION": "Webex app",
+    "HOTDESKING_GUEST": "Hot desk",
+}
+REJECT_ACTIONS: Final = ("busy", "temporarilyUnavailable", "ignore")
+DIRECTIONS: Final = {
+    "terminator": Direction.INCOMING,
+    "originator": Direction.OUTGOING,
+    "clickToDial": Direction.OUTGOING,
+}
+STATES: Final = {
+    "connecting": CallState.DIALING,
+    "connected": CallState.TALKING,
+    "held": CallState.ON_HOLD,
+    "remoteHeld": CallState.ON_HOLD,
+    "disconnected": CallState.ENDED,
+}
+# Orders events with the same timestamp: ringing < talking < held < ended.
+RANKS: Final = {
+    CallState.RINGING: 0,
+    CallState.DIALING: 0,
+    CallState.TALKING: 1,
+    CallState.ON_HOLD: 2,
+    CallState.ENDED: 3,
+}
+RINGING_ACTIONS: Final = frozenset(
+    {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+)
+ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
+
+type Context = Literal["command", "call", "other"]
+
+
+class TokenSource(Protocol):
+    """Where the client gets its OAuth2 access token."""
+
+    async def async_token(self, *, refresh: bool = False) -> str:
+        """Return a valid access token; refresh=True forces a refresh.
+
+        Raises AuthenticationError when the refresh token is refused.
+        """
+
+
+class _NotFoundError(ProviderError):
+    """A 404 outside call control (a webhook already gone)."""
+
+
+class _Memory:
+    """A bounded map from call id to a note, oldest forgotten first."""
+
+    def __init__(self, limit: int = MEMORY) -> None:
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._limit = limit
+
+    def remember(self, key: str, value: str = "") -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._limit:
+            self._items.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def get(self, key: str) -> str | None:
+        return self._items.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+
+def new_webhook_secret() -> str:
+    """Make a webhook secret: 32 random bytes, URL-safe base64."""
+    return secrets.token_urlsafe(32)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """Return X-Spark-Signature for `body`: lowercase hex HMAC-SHA1 with `secret`."""
+    return hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def normalize_number(number: str) -> str:
+    """Reduce a phone number to + and digits ("+1 408 526 7209" -> "+14085267209")."""
+    digits = re.sub(r"\D", "", number)
+    return f"+{digits}" if number.strip().startswith("+") else digits
+
+
+def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check options against the command's documented body.
+
+    Reject takes an optional `action` (busy, the default; temporarilyUnavailable;
+    ignore). Answer and hang-up take none: the call and endpoint come from the
+    call and device themselves.
+    """
+    for name, value in options.items():
+        if action is not CallAction.REJECT or name != "action":
+            raise InvalidOptionError(name, "is not a Webex option for this action")
+        if value not in REJECT_ACTIONS:
+            raise InvalidOptionError(
+                name, f"must be one of {', '.join(REJECT_ACTIONS)}"
+            )
+    return dict(options)
+
+
+class WebexClient:
+    """Talks to Webex Calling as the signed-in user."""
+
+    supported_actions = frozenset(
+        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+    )
+    # Whether Webex refuses an http targetUrl is UNCONFIRMED: not demanded.
+    webhook_requires_https = False
+    # Our webhook is ours alone: deleted when the entry is removed.
+    owns_registration = True
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        tokens: TokenSource,
+        *,
+        base_url: str = DEFAULT_URL,
+        webhook_secret: str | None = None,
+        webhook_name: str = "Switchboard",
+    ) -> None:
+        """Keep the session and token source; nothing is sent yet."""
+        self._session = session
+        self._tokens = tokens
+        self._base_url = base_url.rstrip("/")
+        self._webhook_secret = webhook_secret
+        self.webhook_name = webhook_name
+        self.webhook_url: str | None = None
+        self._devices: dict[str, Device] = {}
+        self._person_read = False
+        self._line_number: str | None = None
+        self._call_endpoints = _Memory()
+        self._answered = _Memory()
+        self._rejected = _Memory()
+
+    # --- REST ---
+
+    async def _request(
+        self,
+        method: str,
+        target: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        context: Context = "other",
+    ) -> tuple[dict[str, Any], str | None]:
+        """Send one request; return its JSON object and the next page's URL.
+
+        A 401 refreshes the token once and tries again; a second 401 means the
+        user must sign in again.
+        """
+        # A target is a path, or a next-page URL already checked to be ours.
+        url = (
+            target
+            if target.startswith(f"{self._base_url}/")
+            else f"{self._base_url}{target}"
+        )
+        token = await self._tokens.async_token()
+        reply = await self._send(method, url, token, params, body)
+        if reply[0] == HTTPStatus.UNAUTHORIZED:
+            token = await self._tokens.async_token(refresh=True)
+            reply = await self._send(method, url, token, params, body)
+        status, headers, text, next_url = reply
+        if status >= HTTPStatus.BAD_REQUEST:
+            raise _error(status, headers, text, context)
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError as err:
+            raise ProviderUnavailableError("Webex answered with invalid JSON") from err
+        return (data if isinstance(data, dict) else {}), next_url
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+    ) -> tuple[int, Mapping[str, str], str, str | None]:
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Accept": "application/json",
+                },
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+            ) as response:
+                text = (await response.read()).decode("utf-8", "replace")
+                link = response.links.get("next")
+                next_url = str(link["url"]) if link else None
+                return response.status, response.headers, text, next_url
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise ProviderUnavailableError(
+                f"cannot reach Webex: {type(err).__name__}"
+            ) from err
+
+    async def async_get_account(self) -> Account:
+        """Say who signed in: GET /people/me."""
+        data, _ = await self._request("GET", "/people/me")
+        person_id = data.get("id")
+        if not isinstance(person_id, str) or not person_id:
+            raise ProviderError("Webex did not say who is signed in")
+        self._person_read = True
+        self._line_number = _line_number(data.get("phoneNumbers"))
+        emails = data.get("emails")
+        name = data.get("displayName") or (
+            emails[0] if isinstance(emails, list) and emails else None
+        )
+        return Account(person_id, str(name or person_id))
+
+    async def async_get_devices(self) -> list[Device]:
+        """Each preferred answer endpoint of the user is a device."""
+        if not self._person_read:
+            try:
+                await self.async_get_account()
+            except PermissionDeniedError:
+                # Without people_read the endpoints still work; only the user's
+                # own number (local_number) stays unknown.
+                self._person_read = True
+        data, _ = await self._request("GET", ENDPOINTS_PATH)
+        endpoints = data.get("endpoints")
+        devices = [
+            Device(
+                device_id=item["id"],
+                name=str(item.get("name") or item["id"]),
+                model=ENDPOINT_MODELS.get(str(item.get("type")), "Endpoint"),
+                number=self._line_number,
+            )
+            for item in (endpoints if isinstance(endpoints, list) else [])
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
+        self._devices = {device.device_id: device for device in devices}
+        return devices
+
+    async def async_list_calls(self) -> list[CallEvent]:
+        """Each current call with its state as of now (GET /telephony/calls)."""
+        data, _ = await self._request("GET", "/telephony/calls")
+        now = time.time()
+        items = data.get("items")
+        return [
+            self._snapshot(item, now)
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
+
+    async def async_refresh_call(self, call: Call) -> CallEvent | None:
+        """Where the call stands now; a call Webex no longer knows has ended."""
+        try:
+            data, _ = await self._request(
+                "GET",
+                f"/telephony/calls/{quote(call.call_id, safe='')}",
+                context="call",
+            )
+        except CallNotFoundError:
+            now = time.time()
+            return CallEvent(
+                event_id=f"{call.call_id}:gone:{now!r}",
+                call_id=call.call_id,
+                order=(now, RANKS[CallState.ENDED]),
+                state=CallState.ENDED,
+                occurred_at=datetime.fromtimestamp(now, UTC),
+                # Why it ended is unknown unless we rejected it ourselves.
+                end_reason=EndReason.REJECTED
+                if call.call_id in self._rejected
+                else None,
+                actions=frozenset(),
+            )
+        return self._snapshot({**data, "id": call.call_id}, time.time())
+
+    def validate_options(
+        self, action: CallAction, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Check the options of one user action."""
+        return validate_options(action, options)
+
+    async def async_perform(
+        self,
+        action: CallAction,
+        call: Call,
+        device: Device,
+        options: Mapping[str, Any],
+    ) -> None:
+        """Answer on `device`, reject or hang up `call`."""
+        body: dict[str, Any] = {"callId": call.call_id}
+        if action is CallAction.ANSWER:
+            body["endpointId"] = device.device_id
+        elif action is CallAction.REJECT:
+            body.update(options)
+        # Hanging up an unanswered incoming call rejects it (sends it to busy).
+        rejecting = action is CallAction.REJECT or (
+            action is CallAction.HANGUP and call.state is CallState.RINGING
+        )
+        # Noted before sending: the webhook may arrive before the response.
+        if rejecting:
+            self._rejected.remember(call.call_id)
+        try:
+            await self._request(
+                "POST", f"/telephony/calls/{action}", body=body, context="command"
+            )
+        except ProviderUnavailableError:
+            raise  # it may have happened: keep the note
+        except ProviderError:
+            if rejecting:
+                self._rejected.forget(call.call_id)
+            raise
+        if action is CallAction.ANSWER:
+            self._call_endpoints.remember(call.call_id, device.device_id)
+            self._answered.remember(call.call_id)
+
+    # --- webhook registration ---
+
+    def use_webhook_url(self, url: str | None) -> None:
+        """Remember where Home Assistant receives events (commands never say)."""
+        self.webhook_url = url
+
+    async def _our_webhooks(self) -> list[dict[str, Any]]:
+        """Our webhooks (by name) among all of the user's, page by page."""
+        found: list[dict[str, Any]] = []
+        target: str | None = "/webhooks"
+        params: Mapping[str, str] | None = {"max": str(PAGE_SIZE)}
+        while target is not None:
+            data, next_url = await self._request("GET", target, params=params)
+            items = data.get("items")
+            found.extend(
+                item
+                for item in (items if isinstance(items, list) else [])
+                if isinstance(item, dict)
+                and item.get("name") == self.webhook_name
+                and isinstance(item.get("id"), str)
+            )
+            if next_url is not None and not next_url.startswith(f"{self._base_url}/"):
+                # Never send the token anywhere but the API.
+                raise ProviderError("Webex pointed the next page outside its API")
+            target, params = next_url, None
+        return found
+
+    @staticmethod
+    def _reusable(webhook: Mapping[str, Any]) -> bool:
+        """Whether a webhook of our name sends what we need (PUT cannot change it)."""
+        return (
+            webhook.get("resource") == WEBHOOK_RESOURCE
+            and webhook.get("event") == "all"
+        )
+
+    def _is_current(self, webhook: Mapping[str, Any]) -> bool:
+        """Whether our webhook delivers now, signed with our secret."""
+        # Whether Webex shows the secret in webhook details is UNCONFIRMED: an
+        # absent secret is taken as ours.
+        secret = webhook.get("secret")
+        return (
+            self._reusable(webhook)
+            and webhook.get("status") == "active"
+            and isinstance(webhook.get("targetUrl"), str)
+            and (secret is None or secret == self._webhook_secret)
+        )
+
+    async def async_get_webhook_url(self) -> str | None:
+        """Our webhook's targetUrl while it is active; None otherwise."""
+        for webhook in await self._our_webhooks():
+            if self._is_current(webhook):
+                return str(webhook["targetUrl"])
+        return None
+
+    async def async_set_webhook_url(self, url: str | None) -> None:
+        """Point our webhook at `url` (created or reactivated); None deletes it."""
+        webhooks = await self._our_webhooks()
+        keep = None
+        if url is not None:
+            secret = self._secret()
+            keep = next((hook for hook in webhooks if self._reusable(hook)), None)
+        for webhook in webhooks:
+            if webhook is not keep:
+                await self._delete_webhook(webhook["id"])
+        if url is None:
+            return
+        if keep is not None:
+            try:
+                await self._request(
+                    "PUT",
+                    f"/webhooks/{quote(keep['id'], safe='')}",
+                    body={
+                        "name": self.webhook_name,
+                        "targetUrl": url,
+                        "secret": secret,
+                        "status": "active",
+                    },
+                )
+            except _NotFoundError:
+                pass  # deleted meanwhile: create it again
+            else:
+                return
+        await self._request(
+            "POST",
+            "/webhooks",
+            body={
+                "name": self.webhook_name,
+                "targetUrl": url,
+                "resource": WEBHOOK_RESOURCE,
+                "event": "all",
+                "secret": secret,
+            },
+        )
+
+    async def _delete_webhook(self, webhook_id: str) -> None:
+        with contextlib.suppress(_NotFoundError):  # already gone
+            await self._request("DELETE", f"/webhooks/{quote(webhook_id, safe='')}")
+
+    def _secret(self) -> str:
+        if not self._webhook_secret:
+            raise ProviderError("no webhook secret configured")
+        return self._webhook_secret
+
+    # --- webhook deliveries ---
+
+    async def async_parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: float
+    ) -> list[CallEvent]:
+        """Check X-Spark-Signature over the raw body, then read the envelope.
+
+        Webex sends no timestamp header, so there is no replay window to check.
+        """
+        del now
+        self._verify(headers, body)
+        try:
+            envelope = json.loads(body)
+        except ValueError as err:
+            raise InvalidPayloadError("not a Webex webhook envelope") from err
+        if not isinstance(envelope, dict):
+            raise InvalidPayloadError("not a Webex webhook envelope")
+        if envelope.get("resource") != WEBHOOK_RESOURCE:
+            return []
+        data = envelope.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("callId"), str):
+            raise InvalidPayloadError("telephony_calls event without callId")
+        stamp = data.get("eventTimestamp")
+        occurred_at = _timestamp(stamp)
+        if occurred_at is None:
+            raise InvalidPayloadError("telephony_calls event without eventTimestamp")
+        # eventType is an open string (only received, updated, answered and
+        # disconnected are observed); the envelope's event is the fallback.
+        event_type = str(data.get("eventType") or envelope.get("event"))
+        call_id = data["callId"]
+        return [
+            self._event(
+                call_id,
+                data,
+                event_id=f"{call_id}:{event_type}:{stamp}",
+                when=occurred_at.timestamp(),
+                occurred_at=occurred_at,
+                deleted=envelope.get("event") == "deleted"
+                or event_type == "disconnected",
+                raw_key=event_type,
+            )
+        ]
+
+    def _verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        if not self._webhook_secret:
+            raise InvalidSignatureError("no webhook secret configured")
+        given = next(
+            (
+                value
+                for key, value in headers.items()
+                if key.lower() == SIGNATURE_HEADER
+            ),
+            "",
+        )
+        expected = signature(self._webhook_secret, body)
+        if not given or not hmac.compare_digest(
+            given.strip().lower().encode(), expected.encode()
+        ):
+            raise InvalidSignatureError("X-Spark-Signature does not match")
+
+    # --- mapping ---
+
+    def _snapshot(self, item: dict[str, Any], now: float) -> CallEvent:
+        """Read a call as GET /telephony/calls shows it now: newer than any event."""
+        answered = _timestamp(item.get("answered"))
+        return self._event(
+            item["id"],
+            item,
+            event_id=f"{item['id']}:now:{now!r}",
+            when=now,
+            occurred_at=answered or _timestamp(item.get("created")),
+            deleted=False,
+            raw_key="call",
+        )
+
+    def _event(
+        self,
+        call_id: str,
+        data: Mapping[str, Any],
+        *,
+        event_id: str,
+        when: float,
+        occurred_at: datetime | None,
+        deleted: bool,
+        raw_key: str,
+    ) -> CallEvent:
+        direction = DIRECTIONS.get(str(data.get("personality")))
+        state = CallState.ENDED if deleted else _state(data)
+        if state in (CallState.TALKING, CallState.ON_HOLD) or data.get("answered"):
+            self._answered.remember(call_id)
+        party = data.get("remoteParty")
+        party = party if isinstance(party, dict) else {}
+        number = party.get("number") if isinstance(party.get("number"), str) else None
+        name = party.get("name") if isinstance(party.get("name"), str) else None
+        return CallEvent(
+            event_id=event_id,
+            call_id=call_id,
+            order=(when, RANKS[state]),
+            state=state,
+            device_ids=self._devices_for(call_id, state, data.get("endpointId")),
+            direction=direction,
+            remote_number=number or None,
+            remote_name=name if name and name != number else None,
+            local_number=self._line_number,
+            occurred_at=occurred_at,
+            started_at=_timestamp(data.get("created")),
+            end_reason=self._end_reason(call_id, data, direction)
+            if state is CallState.ENDED
+            else None,
+            actions=_actions(state, direction),
+            raw={raw_key: dict(data)},
+        )
+
+    def _devices_for(
+        self, call_id: str, state: CallState, endpoint: Any
+    ) -> tuple[str, ...]:
+        if state is CallState.RINGING:
+            # An incoming call alerts every endpoint of the user.
+            return tuple(self._devices)
+        if isinstance(endpoint, str) and endpoint in self._devices:
+            self._call_endpoints.remember(call_id, endpoint)
+            return (endpoint,)
+        known = self._call_endpoints.get(call_id)
+        if known is not None and known in self._devices:
+            return (known,)
+        if state is CallState.ENDED:
+            return ()  # the call stays where it was
+        # Active on an endpoint that is not ours, or Webex did not say which:
+        # it is still the user's call, on their line.
+        return tuple(self._devices)
+
+    def _end_reason(
+        self, call_id: str, data: Mapping[str, Any], direction: Direction | None
+    ) -> EndReason:
+        if data.get("completedElsewhere") is True:
+            return EndReason.ANSWERED_ELSEWHERE
+        if call_id in self._rejected:
+            return EndReason.REJECTED
+        if (
+            direction is Direction.INCOMING
+            and not data.get("answered")
+            and call_id not in self._answered
+        ):
+            return EndReason.MISSED
+        return EndReason.COMPLETED
+
+
+def _state(data: Mapping[str, Any]) -> CallState:
+    state = data.get("state")
+    personality = data.get("personality")
+    if state == "alerting":
+        # clickToDial alerts the user's own device to place a Dial.
+        return CallState.DIALING if personality == "clickToDial" else CallState.RINGING
+    if (known := STATES.get(str(state))) is not None:
+        return known
+    # A state outside the documented enum: read what else the data says.
+    if data.get("answered"):
+        return CallState.TALKING
+    if DIRECTIONS.get(str(personality)) is Direction.OUTGOING:
+        return CallState.DIALING
+    return CallState.RINGING
+
+
+def _actions(state: CallState, direction: Direction | None) -> frozenset[CallAction]:
+    if state is CallState.ENDED:
+        return frozenset()
+    if state is CallState.RINGING and direction is not Direction.OUTGOING:
+        return RINGING_ACTIONS
+    return ACTIVE_ACTIONS
+
+
+def _line_number(numbers: Any) -> str | None:
+    """Find the user's work number in GET /people/me phoneNumbers, primary first."""
+    if not isinstance(numbers, list):
+        return None
+    work = [
+        item
+        for item in numbers
+        if isinstance(item, dict)
+        and item.get("type") == "work"
+        and isinstance(item.get("value"), str)
+        and item["value"].strip()
+    ]
+    work.sort(key=lambda item: item.get("primary") is not True)
+    return normalize_number(work[0]["value"]) if work else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _error(
+    status: int, headers: Mapping[str, str], text: str, context: Context
+) -> ProviderError:
+    message = _message(status, headers, text)
+    if status == HTTPStatus.UNAUTHORIZED:
+        return AuthenticationError(message)
+    if status == HTTPStatus.FORBIDDEN:
+        return PermissionDeniedError(message)
+    if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.LOCKED):
+        return RateLimitedError(message, _retry_after(headers.get("Retry-After")))
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return ProviderUnavailableError(message)
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.GONE):
+        if context == "command":
+            return CallEndedError(message)
+        if context == "call":
+            return CallNotFoundError(message)
+        return _NotFoundError(message)
+    if context == "command" and status in (HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT):
+        # The status for a call that is not alerting (or in the wrong state for
+        # the command) is UNCONFIRMED; 400 and 409 are the likely ones.
+        return ActionNotAllowedError(message)
+    return ProviderError(message)
+
+
+def _message(status: int, headers: Mapping[str, str], text: str) -> str:
+    """Webex's own message and tracking id, from {message, errors, trackingId}."""
+    message: Any = None
+    tracking: Any = headers.get("TrackingID")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        message = data.get("message")
+        errors = data.get("errors")
+        if not message and isinstance(errors, list) and errors:
+            first = errors[0]
+            message = first.get("description") if isinstance(first, dict) else None
+        tracking = data.get("trackingId") or tracking
+    text = str(message) if message else f"Webex answered HTTP {status}"
+    return f"{text} (tracking id {tracking})" if tracking else text
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds, or as an HTTP date; None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except TypeError, ValueError:
+        return None
+    return max(0.0, moment.timestamp() - time.time())

@@ -1,0 +1,90 @@
+"""Keeps the call book true to the provider, even when events go missing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
+
+from .calls import CallBook
+from .const import LOGGER
+from .providers.base import Provider, ReconcilingProvider
+from .providers.model import CallEvent, CallState, ProviderError
+
+if TYPE_CHECKING:
+    from .data import SwitchboardConfigEntry
+
+# While calls are live, re-read them this often: a missed "ended" event must
+# not leave a call ringing forever.
+RECONCILE_INTERVAL = timedelta(minutes=2)
+# States a call reaches only after events we would have seen first.
+_LATE_STATES = (CallState.TALKING, CallState.ON_HOLD)
+
+
+class Reconciler:
+    """Applies a provider's events and re-reads its calls after any gap."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SwitchboardConfigEntry,
+        provider: Provider,
+        calls: CallBook,
+    ) -> None:
+        """Reconcile `calls` with `provider`, if the provider can list its calls."""
+        self._hass = hass
+        self._entry = entry
+        self._lister = provider if isinstance(provider, ReconcilingProvider) else None
+        self._calls = calls
+        self._task: asyncio.Task[None] | None = None
+
+    def apply(self, events: list[CallEvent]) -> None:
+        """Apply events; an event of a call we never saw begin reveals a gap."""
+        gap = any(
+            event.state in _LATE_STATES and not self._calls.knows(event.call_id)
+            for event in events
+        )
+        self._calls.apply_all(events)
+        if gap:
+            self.schedule()
+
+    @callback
+    def async_start_polling(self) -> None:
+        """Re-read the calls now and then while any is live."""
+        if self._lister is None:
+            return
+
+        @callback
+        def _tick(_now: datetime) -> None:
+            if len(self._calls):
+                self.schedule()
+
+        self._entry.async_on_unload(
+            async_track_time_interval(self._hass, _tick, RECONCILE_INTERVAL)
+        )
+
+    @callback
+    def schedule(self) -> None:
+        """Re-read the provider's calls soon, once however often it is asked."""
+        if self._lister is None or (self._task and not self._task.done()):
+            return
+        self._task = self._entry.async_create_background_task(
+            self._hass, self.async_reconcile(), "switchboard reconcile"
+        )
+
+    async def async_reconcile(self) -> None:
+        """Re-read the provider's calls; end the ones it no longer has."""
+        if self._lister is None:
+            return
+        live_before = {call.call_id for call in self._calls.live_calls()}
+        try:
+            events = await self._lister.async_list_calls()
+        except ProviderError as err:
+            LOGGER.warning(
+                "Could not re-read the calls of %s: %s", self._entry.title, err
+            )
+            return
+        self._calls.reconcile(events, live_before, datetime.now(UTC))

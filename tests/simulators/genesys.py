@@ -1,0 +1,1359 @@
+"""Local simulator of Genesys Web Services (GWS API v2) and its CometD server.
+
+It follows ``/work/shared/reference/genesys.md`` and the Answer / Calls API
+pages: HTTP Basic auth on every request, a ``JSESSIONID`` cookie, the
+``X-CSRF-HEADER`` / ``X-CSRF-TOKEN`` pair on GET responses and enforced on
+every POST (403 "Missing or invalid Csrf token"), ``statusCode`` envelopes
+(HTTP 400 for 1/2/10, 401 for 20, 403 for 3/5, 404 for 6, 500 for 4, as the
+reference suggests), the user, devices and calls resources, call operations
+checked against the call's ``capabilities`` (statusCode 2 otherwise), and a
+CometD 3 long-polling server at ``/api/v2/notifications`` (handshake,
+subscribe with ``*`` / ``**`` wildcards, ``/meta/connect`` held up to
+``advice.timeout``, a client's own ``advice.timeout``, ``402::Unknown client``
+with ``reconnect: handshake``, ``maxInterval`` expiry, disconnect).
+
+Used from tests::
+
+    sim = GenesysSimulator(cometd_timeout=1.0, max_interval=2.0)
+    desk = sim.add_device("5005")
+    public = sim.add_device("+15550100777", telephony_network="Public")
+    await sim.start()               # sim.base_url: what a user enters
+    await sim.wait_for_connected()  # a CometD client subscribed and polling
+    call_id = sim.ring(desk, caller="+15551234567")
+    await sim.wait_for_delivered()  # the client has handled what was queued
+    sim.answer(call_id)             # the agent answers on the phone
+    sim.hold(call_id); sim.retrieve(call_id); sim.remote_hangup(call_id)
+    await sim.close()
+
+Scenario methods (synchronous; each publishes a CallStateChangeMessage):
+``ring(device_id, caller=..., call_type="Inbound")``, ``dial(device_id,
+destination)``, ``answer``, ``remote_answer``, ``hold``, ``retrieve``,
+``remote_hangup`` (all take the call id), ``set_agent_state(device_id,
+"NotReady")`` (DeviceStateChangeMessage), ``publish_error(text)`` and
+``publish(channel, data)`` for any message.
+
+Faults: ``fail_next(status, status_code=..., message=..., body=...,
+path_contains=..., channel=..., count=..., retry_after=...)``,
+``slow_next(seconds, ...)``, ``refuse_handshakes(reconnect="none")``,
+``drop_connections()`` (pending long-polls cut), ``expire_clients()``
+(next connect: 402 unknown client), ``go_offline()`` / ``go_online()``
+(503 for everything, long-polls cut), ``invalidate_csrf()`` (every session
+forgotten), ``duplicate_next(count)``, ``hold_messages()`` /
+``release_messages(reverse=True)``. A Public network device has no Answer.
+
+Log: ``requests`` (every API request), ``published`` (every message),
+``handshakes``, ``calls[call_id].operations``.
+
+Standalone, from the repository root::
+
+    python -m tests.simulators.genesys --port 8090 [--host 127.0.0.1]
+
+It creates the agent ksippo (Kristi Sippola) with the devices 5005 (Private)
+and +15550100777 (Public) and prints the URL and credentials (fake test
+credentials). Ctrl-C stops it.
+
+Control routes (test-only, no authentication, outside ``/api/v2``):
+
+``POST /_sim/ring``
+    Body ``{"device": "5005", "caller": "+15551234567"}`` (a device id or
+    number; ``caller`` optional). Answers ``{"call_id": "..."}``.
+``POST /_sim/hangup``, ``/_sim/answer``, ``/_sim/hold``, ``/_sim/retrieve``
+    Body ``{"call_id": "..."}``. Answers ``{"result": "ok"}``.
+"""
+
+import argparse
+import asyncio
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from http import HTTPStatus
+import itertools
+import json
+import secrets
+import sys
+import time
+from typing import Any, Final, Literal
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+type Message = dict[str, Any]
+type ParticipantsFormat = Literal["objects", "strings"]
+type CallIdForm = Literal["uuid", "connid"]
+
+_SIM_PREFIX: Final = "/_sim/"
+_CSRF_HEADER: Final = "X-CSRF-TOKEN"
+_CSRF_REFUSAL: Final = "Missing or invalid Csrf token"
+_SESSION_COOKIE: Final = "JSESSIONID"
+_BROWSER_COOKIE: Final = "BAYEUX_BROWSER"
+_CALLS_CHANNEL: Final = "/v2/me/calls"
+_DEVICES_CHANNEL: Final = "/v2/me/devices"
+# Longest a wait_for_...() waits before it raises TimeoutError (a safety net).
+WAIT_LIMIT: Final = 5.0
+_RECHECK: Final = 0.05
+_VOICE_ENVIRONMENT: Final = "370ef5e6-9e3c-4d91-9588-7f4dfe67e011"
+
+# statusMessage of each statusCode: the Return Values page.
+_STATUS_MESSAGES: Final = {
+    1: "A required parameter is missing in the request.",
+    2: "A specified parameter is not valid for the current state.",
+    3: "The operation is forbidden.",
+    4: "An internal error occurred.",
+    5: "The user does not have permission to perform this operation.",
+    6: "The requested resource could not be found.",
+    7: "The operation was partially successful.",
+    20: "User is not authenticated. Any subsequent request should provide credentials",
+}
+# HTTP status of each statusCode: UNCONFIRMED, the reference's suggestion.
+_HTTP_STATUS: Final = {1: 400, 2: 400, 10: 400, 3: 403, 5: 403, 6: 404, 4: 500, 20: 401}
+_STATUS_CODES: Final = {400: 2, 401: 20, 403: 3, 404: 6, 500: 4}
+
+# Capabilities per state. Established and Held are the documented samples;
+# Ringing and Dialing are UNCONFIRMED (the reference's suggestion).
+_USER_DATA_CAPS: Final = (
+    "AttachUserData",
+    "UpdateUserData",
+    "DeleteUserData",
+    "DeleteUserDataPair",
+)
+_ESTABLISHED_CAPS: Final = (
+    "SingleStepTransfer",
+    "InitiateConference",
+    "Hold",
+    "SingleStepConference",
+    "InitiateTransfer",
+    "SendDtmf",
+    "DeleteUserData",
+    "AttachUserData",
+    "DeleteUserDataPair",
+    "Hangup",
+    "UpdateUserData",
+)
+_HELD_CAPS: Final = (
+    "SingleStepTransfer",
+    "InitiateConference",
+    "Retrieve",
+    "SingleStepConference",
+    "InitiateTransfer",
+    "DeleteUserData",
+    "AttachUserData",
+    "DeleteUserDataPair",
+    "Hangup",
+    "UpdateUserData",
+)
+# operationName -> (state it leads to, notificationType)
+_OPERATIONS: Final = {
+    "Answer": ("Established", "StatusChange"),
+    "Hangup": ("Released", "StatusChange"),
+    "Hold": ("Held", "StatusChange"),
+    "Retrieve": ("Established", "StatusChange"),
+    "SingleStepTransfer": ("Released", "StatusChange"),
+    "AttachUserData": (None, "AttachedDataChanged"),
+    "UpdateUserData": (None, "AttachedDataChanged"),
+    "DeleteUserData": (None, "AttachedDataChanged"),
+    "SendDtmf": (None, "DtmfSent"),
+}
+
+_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("genesys_sim_after")
+_SESSION: Final = web.RequestKey[str]("genesys_sim_session")
+_NEW_SESSION: Final = web.RequestKey[bool]("genesys_sim_new_session")
+
+
+@dataclass
+class SimDevice:
+    """One agent device (DN)."""
+
+    device_id: str
+    phone_number: str
+    telephony_network: str = "Private"
+    user_state: str = "Ready"
+
+
+@dataclass
+class SimCall:
+    """One call on one of the agent's devices."""
+
+    call_uuid: str
+    conn_id: str
+    device_id: str
+    call_type: str
+    state: str
+    other_party: str
+    dnis: str
+    ani: str | None
+    started: float = field(default_factory=time.monotonic)
+    user_data: dict[str, Any] = field(default_factory=dict)
+    operations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One API request received by the simulator."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def channels(self) -> list[str]:
+        """The Bayeux channels of a CometD request."""
+        messages = self.body if isinstance(self.body, list) else [self.body]
+        return [
+            str(message.get("channel"))
+            for message in messages
+            if isinstance(message, dict)
+        ]
+
+
+@dataclass
+class _Fault:
+    status: int
+    status_code: int | None
+    message: str | None
+    body: str | None
+    retry_after: float | str | None
+    path_contains: str | None
+    channel: str | None
+    remaining: int
+
+
+@dataclass
+class _Slow:
+    seconds: float
+    path_contains: str | None
+    channel: str | None
+    remaining: int
+
+
+@dataclass
+class _CometClient:
+    client_id: str
+    subscriptions: set[str] = field(default_factory=set)
+    queue: list[Message] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    polling: int = 0
+    poll_generation: int = 0
+    last_seen: float = field(default_factory=time.monotonic)
+    # Messages went out in a reply; cleared by the client's next connect.
+    unacknowledged: bool = False
+    gone: bool = False
+
+
+class _ApiError(Exception):
+    """Raised by handlers; turned into a statusCode envelope."""
+
+    def __init__(self, status_code: int, message: str | None = None) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.message = message
+
+    def response(self) -> web.Response:
+        return _status_response(self.status_code, self.message)
+
+
+def _status_response(
+    status_code: int, message: str | None = None, http_status: int | None = None
+) -> web.Response:
+    body = {
+        "statusCode": status_code,
+        "statusMessage": message or _STATUS_MESSAGES.get(status_code, "Error"),
+    }
+    return web.json_response(
+        body, status=http_status or _HTTP_STATUS.get(status_code, 400)
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _ok(**extra: Any) -> web.Response:
+    return web.json_response({"statusCode": 0, **extra})
+
+
+def _recorded_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _channel_matches(pattern: str, channel: str) -> bool:
+    """Bayeux globbing: ``*`` is one segment, ``**`` any number."""
+    if pattern.endswith("/**"):
+        return channel.startswith(pattern[:-2])
+    if pattern.endswith("/*"):
+        prefix = pattern[:-1]
+        return channel.startswith(prefix) and "/" not in channel[len(prefix) :]
+    return pattern == channel
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise _ApiError(1, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _ApiError(1, "The request body must be a JSON object.")
+    return body
+
+
+class GenesysSimulator:
+    """Fake Genesys Web Services (REST + CometD) for one agent, for tests."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "ksippo",
+        password: str = "Sw1tchb0ard-demo",  # noqa: S107 - a fake test credential
+        user_id: str = "63630bbebf4840d7a0bffd6312bc29ff",
+        first_name: str = "Kristi",
+        last_name: str = "Sippola",
+        csrf: bool = True,
+        cometd_timeout: float = 30.0,
+        cometd_interval: float = 0.0,
+        max_interval: float = 15.0,
+        participants_format: ParticipantsFormat = "objects",
+        call_id_form: CallIdForm = "uuid",
+        hangup_while_ringing: bool = True,
+        message_ids: bool = True,
+        context_path: str = "",
+    ) -> None:
+        """Create the simulator; call :meth:`start` to serve it.
+
+        ``cometd_timeout`` / ``cometd_interval`` / ``max_interval`` are in
+        seconds (GWS defaults 30 / 0 / 15). ``participants_format`` "strings"
+        and ``call_id_form`` "connid" give the older builds' call shape.
+        ``hangup_while_ringing`` (UNCONFIRMED in GWS) offers Hangup on a
+        ringing call. ``message_ids`` gives each CometD message an id.
+        """
+        self.username = username
+        self.password = password
+        self.user_id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.csrf = csrf
+        self.cometd_timeout = cometd_timeout
+        self.cometd_interval = cometd_interval
+        self.max_interval = max_interval
+        self.participants_format = participants_format
+        self.call_id_form = call_id_form
+        self.hangup_while_ringing = hangup_while_ringing
+        self.message_ids = message_ids
+        self.context_path = context_path.rstrip("/")
+        self.base_url = ""
+        self.devices: dict[str, SimDevice] = {}
+        self.calls: dict[str, SimCall] = {}
+        self.requests: list[SimRequest] = []
+        self.published: list[Message] = []
+        self.handshakes = 0
+        self.contact_center_operations: list[str] = []
+        self._sessions: dict[str, str] = {}
+        self._clients: dict[str, _CometClient] = {}
+        self._device_ids = itertools.count(1)
+        self._call_numbers = itertools.count(1)
+        self._message_numbers = itertools.count(1)
+        self._faults: list[_Fault] = []
+        self._slows: list[_Slow] = []
+        self._handshake_refusals: list[str] = []
+        self._duplicates = 0
+        self._holding = False
+        self._held: list[Message] = []
+        self._offline = False
+        self._cuts = 0
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Event()
+        self._closed = asyncio.Event()
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ setup
+
+    @property
+    def api(self) -> str:
+        """The path prefix of the REST API."""
+        return f"{self.context_path}/api/v2"
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        api = self.api
+        app.add_routes(
+            [
+                web.get(f"{api}/diagnostics/version", self._version),
+                web.get(f"{api}/me", self._get_me),
+                web.post(f"{api}/me", self._post_me),
+                web.post(f"{api}/me/channels/voice", self._post_voice),
+                web.get(f"{api}/me/devices", self._get_devices),
+                web.post(f"{api}/me/devices/{{device_id}}/calls", self._post_dial),
+                web.get(f"{api}/me/calls", self._get_calls),
+                web.get(f"{api}/me/calls/{{call_id}}", self._get_call),
+                web.post(f"{api}/me/calls/{{call_id}}", self._post_operation),
+                web.post(f"{api}/notifications", self._notifications),
+                web.post("/_sim/ring", self._sim_ring),
+                web.post("/_sim/{action}", self._sim_call_action),
+            ]
+        )
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = any free port); return base_url."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{bound_port}{self.context_path}"
+        return self.base_url
+
+    async def close(self) -> None:
+        """Release pending long-polls and stop the server."""
+        self._closing = True
+        self._closed.set()
+        for client in self._clients.values():
+            self._wake(client)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def _origin(self) -> str:
+        return self.base_url.removesuffix(self.context_path) or "http://127.0.0.1"
+
+    # ----------------------------------------------------------- data set-up
+
+    def add_device(self, phone_number: str, telephony_network: str = "Private") -> str:
+        """Give the agent a device; return its id."""
+        number = next(self._device_ids)
+        device_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"genesys-sim-device-{number}"))
+        self.devices[device_id] = SimDevice(device_id, phone_number, telephony_network)
+        return device_id
+
+    def device_id(self, phone_number: str) -> str:
+        """The id of the device with ``phone_number``."""
+        for device in self.devices.values():
+            if device.phone_number == phone_number:
+                return device.device_id
+        raise KeyError(phone_number)
+
+    def _device_resource(self, device: SimDevice) -> dict[str, Any]:
+        ready = device.user_state == "Ready"
+        return {
+            "id": device.device_id,
+            "deviceState": "Active",
+            "userState": {
+                "id": "9430250E-0A1B-421F-B372-F29E69366DED"
+                if ready
+                else "900D55CC-2BB0-431F-8BF9-D3525B383BE6",
+                "displayName": "Ready" if ready else "Not Ready",
+                "state": device.user_state,
+            },
+            "phoneNumber": device.phone_number,
+            "e164Number": device.phone_number,
+            "telephonyNetwork": device.telephony_network,
+            "doNotDisturb": "Off",
+            "voiceEnvironmentUri": (
+                f"{self._origin}/api/v2/voice-environments/{_VOICE_ENVIRONMENT}"
+            ),
+            "capabilities": ["ForwardCallsOn", "DoNotDisturbOn"],
+        }
+
+    def _call_key(self, call: SimCall) -> str:
+        return call.conn_id if self.call_id_form == "connid" else call.call_uuid
+
+    def _capabilities(self, call: SimCall) -> list[str]:
+        if call.state == "Ringing":
+            device = self.devices[call.device_id]
+            # "Web Services doesn't include the Answer operation in the
+            # capabilities for incoming calls on [a Public] device."
+            answer = [] if device.telephony_network == "Public" else ["Answer"]
+            hangup = ["Hangup"] if self.hangup_while_ringing else []
+            return [*answer, *hangup, *_USER_DATA_CAPS]
+        if call.state == "Dialing":
+            return ["Hangup", *_USER_DATA_CAPS]
+        if call.state == "Established":
+            return list(_ESTABLISHED_CAPS)
+        if call.state == "Held":
+            return list(_HELD_CAPS)
+        return []
+
+    def _participants(self, call: SimCall) -> dict[str, Any]:
+        details = {
+            "digits": call.other_party,
+            "e164Number": call.other_party,
+            "formattedPhoneNumber": call.other_party,
+        }
+        if self.participants_format == "strings":
+            return {"participants": [call.other_party], "participantsInfo": [details]}
+        return {"participants": [{**details, "phoneNumber": call.other_party}]}
+
+    def call_resource(self, call_id: str) -> dict[str, Any]:
+        """The call as GWS shows it."""
+        call = self.calls[call_id]
+        key = self._call_key(call)
+        resource: dict[str, Any] = {
+            "id": key,
+            "state": call.state,
+            "callUuid": call.call_uuid,
+            "connId": call.conn_id,
+            "deviceUri": f"{self._origin}/api/v2/devices/{call.device_id}",
+            **self._participants(call),
+            "dnis": call.dnis,
+            "callType": call.call_type,
+            "capabilities": self._capabilities(call),
+            "userData": dict(call.user_data),
+            "duration": str(int(time.monotonic() - call.started)),
+            "mute": "Off",
+            "supervisorListeningIn": False,
+            "monitoredUserMuted": False,
+            "monitoring": False,
+            "uri": f"{self._origin}{self.api}/me/calls/{key}",
+            "path": f"/calls/{key}",
+        }
+        if call.ani is not None:
+            resource["ani"] = call.ani
+        return resource
+
+    # ------------------------------------------------------------- scenarios
+
+    def _new_call(
+        self,
+        device_id: str,
+        *,
+        call_type: str,
+        state: str,
+        other_party: str,
+        dnis: str,
+        ani: str | None,
+    ) -> str:
+        if device_id not in self.devices:
+            raise ValueError(f"unknown device {device_id}")
+        number = next(self._call_numbers)
+        call = SimCall(
+            call_uuid=f"01RCC3N118B1V0SL8O7GK2LAES{number:06X}",
+            conn_id=f"007102719260{number:04x}",
+            device_id=device_id,
+            call_type=call_type,
+            state=state,
+            other_party=other_party,
+            dnis=dnis,
+            ani=ani,
+        )
+        key = self._call_key(call)
+        self.calls[key] = call
+        self._publish_call(key, "StatusChange")
+        return key
+
+    def ring(
+        self,
+        device_id: str,
+        caller: str = "+15551234567",
+        *,
+        call_type: str = "Inbound",
+    ) -> str:
+        """A call rings on the device; return its id."""
+        device = self.devices.get(device_id)
+        return self._new_call(
+            device_id,
+            call_type=call_type,
+            state="Ringing",
+            other_party=caller,
+            dnis=device.phone_number if device else "",
+            ani=caller if call_type == "Inbound" else None,
+        )
+
+    def dial(self, device_id: str, destination: str) -> str:
+        """The agent dials out from the device (Dialing); return the call id."""
+        return self._new_call(
+            device_id,
+            call_type="Outbound",
+            state="Dialing",
+            other_party=destination,
+            dnis=destination,
+            ani=None,
+        )
+
+    def _change(self, call_id: str, state: str, *expected: str) -> None:
+        call = self.calls[call_id]
+        if call.state not in expected:
+            raise ValueError(f"call {call_id} is {call.state}")
+        call.state = state
+        self._publish_call(call_id, "StatusChange")
+
+    def answer(self, call_id: str) -> None:
+        """The agent answers the ringing call on the phone itself."""
+        self._change(call_id, "Established", "Ringing")
+
+    def remote_answer(self, call_id: str) -> None:
+        """The far end answers a call the agent dialled."""
+        self._change(call_id, "Established", "Dialing")
+
+    def hold(self, call_id: str) -> None:
+        """The agent puts the call on hold."""
+        self._change(call_id, "Held", "Established")
+
+    def retrieve(self, call_id: str) -> None:
+        """The agent takes the call off hold."""
+        self._change(call_id, "Established", "Held")
+
+    def remote_hangup(self, call_id: str) -> None:
+        """The far end hangs up (or a ringing caller gives up)."""
+        self._change(call_id, "Released", "Ringing", "Dialing", "Established", "Held")
+
+    def set_agent_state(self, device_id: str, state: str) -> None:
+        """Change the agent state on a device (DeviceStateChangeMessage)."""
+        device = self.devices[device_id]
+        device.user_state = state
+        self.publish(
+            _DEVICES_CHANNEL,
+            {
+                "messageType": "DeviceStateChangeMessage",
+                "devices": [self._device_resource(device)],
+            },
+        )
+
+    def publish_error(self, text: str) -> None:
+        """An asynchronous error (``data.errorMessage``) on /v2/me/devices."""
+        self.publish(_DEVICES_CHANNEL, {"errorMessage": text})
+
+    def _publish_call(self, call_id: str, notification_type: str) -> None:
+        call = self.calls[call_id]
+        device = self.devices[call.device_id]
+        data: dict[str, Any] = {
+            "notificationType": notification_type,
+            "call": self.call_resource(call_id),
+            "phoneNumber": device.phone_number,
+            "extensions": {"BusinessCall": 0},
+            "messageType": "CallStateChangeMessage",
+        }
+        self.publish(_CALLS_CHANNEL, data)
+
+    def publish(self, channel: str, data: dict[str, Any]) -> None:
+        """Send a message to every CometD client subscribed to ``channel``."""
+        message: Message = {"channel": channel, "data": data}
+        if self.message_ids:
+            message["id"] = str(next(self._message_numbers))
+        self.published.append(message)
+        if self._holding:
+            self._held.append(message)
+            return
+        copies = 1
+        if self._duplicates:
+            self._duplicates -= 1
+            copies = 2
+        self._deliver([message] * copies)
+
+    def _deliver(self, messages: list[Message]) -> None:
+        self._expire_idle_clients()
+        for client in self._clients.values():
+            wanted = [
+                dict(message)
+                for message in messages
+                if any(
+                    _channel_matches(pattern, message["channel"])
+                    for pattern in client.subscriptions
+                )
+            ]
+            if wanted:
+                client.queue.extend(wanted)
+                self._wake(client)
+
+    # -------------------------------------------------------- fault control
+
+    def fail_next(
+        self,
+        status: int = 500,
+        *,
+        status_code: int | None = None,
+        message: str | None = None,
+        body: str | None = None,
+        retry_after: float | str | None = None,
+        path_contains: str | None = None,
+        channel: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Answer the next ``count`` matching API requests with ``status``.
+
+        The body is ``{"statusCode", "statusMessage"}`` (``status_code``
+        defaults from the HTTP status: 400→2, 401→20, 403→3, 404→6, 500→4);
+        other statuses without a ``status_code`` get a proxy's plain-text
+        reason; ``body`` replaces the body verbatim. ``channel`` matches
+        CometD requests carrying a message on that Bayeux channel.
+        """
+        self._faults.append(
+            _Fault(
+                status,
+                status_code,
+                message,
+                body,
+                retry_after,
+                path_contains,
+                channel,
+                count,
+            )
+        )
+
+    def slow_next(
+        self,
+        seconds: float,
+        *,
+        path_contains: str | None = None,
+        channel: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Delay the next ``count`` matching API requests before handling them."""
+        self._slows.append(_Slow(seconds, path_contains, channel, count))
+
+    def refuse_handshakes(self, reconnect: str = "none", count: int = 1) -> None:
+        """Refuse the next handshakes with ``advice.reconnect`` = ``reconnect``."""
+        self._handshake_refusals.extend([reconnect] * count)
+
+    def drop_connections(self) -> None:
+        """Cut every pending long-poll (the client sees the connection close)."""
+        self._cuts += 1
+        for client in self._clients.values():
+            self._wake(client)
+
+    def expire_clients(self) -> None:
+        """Forget every CometD client: their next connect gets 402."""
+        for client in self._clients.values():
+            client.gone = True
+            self._wake(client)
+        self._clients.clear()
+
+    def go_offline(self) -> None:
+        """Answer every API request with 503 and cut pending long-polls."""
+        self._offline = True
+        self.drop_connections()
+
+    def go_online(self) -> None:
+        """Serve requests again (CometD sessions survive unless they expired)."""
+        self._offline = False
+
+    def invalidate_csrf(self) -> None:
+        """Forget every HTTP session: cookies and CSRF tokens stop working."""
+        self._sessions.clear()
+
+    def duplicate_next(self, count: int = 1) -> None:
+        """Deliver each of the next ``count`` messages twice."""
+        self._duplicates += count
+
+    def hold_messages(self) -> None:
+        """Queue published messages instead of delivering them."""
+        self._holding = True
+
+    def release_messages(self, *, reverse: bool = False) -> None:
+        """Deliver the held messages (newest first if ``reverse``); stop holding."""
+        self._holding = False
+        held, self._held = self._held, []
+        if reverse:
+            held.reverse()
+        self._deliver(held)
+
+    # --------------------------------------------------------------- waiting
+
+    @property
+    def connected_clients(self) -> int:
+        """CometD clients subscribed to the calls channel with a pending connect."""
+        return sum(
+            1
+            for client in self._clients.values()
+            if client.polling
+            and any(_channel_matches(p, _CALLS_CHANNEL) for p in client.subscriptions)
+        )
+
+    def _touch(self) -> None:
+        """Let the wait_for_...() helpers look again."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WAIT_LIMIT):
+            while not condition():
+                # Clients also expire with time alone: look again now and then.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), _RECHECK)
+
+    async def wait_for_connected(self, *, handshakes: int = 1) -> None:
+        """Wait for ``handshakes`` handshakes and a client subscribed and polling."""
+        await self._wait(
+            lambda: self.handshakes >= handshakes and self.connected_clients > 0
+        )
+
+    async def wait_for_delivered(self) -> None:
+        """Wait until every queued message went out and its client came back.
+
+        A client sends its next /meta/connect after it handled a reply, so
+        once it has, what the reply carried has been handled.
+        """
+
+        def delivered() -> bool:
+            # A client that left without a disconnect counts once it expired.
+            self._expire_idle_clients()
+            return all(
+                not client.queue and not client.unacknowledged
+                for client in self._clients.values()
+            )
+
+        await self._wait(delivered)
+
+    async def wait_for_disconnected(self) -> None:
+        """Wait until no CometD client is left."""
+        await self._wait(lambda: not self._clients)
+
+    # ------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(_SIM_PREFIX):
+            return await self._run_handler(request, handler)
+        raw = await request.read()
+        recorded = SimRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            body=_recorded_body(raw),
+        )
+        self.requests.append(recorded)
+        if self._offline:
+            return web.Response(status=503, text="Service Unavailable")
+        delay = self._take_slow(recorded)
+        if delay:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), delay)
+            if self._closed.is_set():
+                return web.Response(status=503, text="Service Unavailable")
+        fault = self._take_fault(recorded)
+        if fault is not None:
+            return fault
+        if not request.path.endswith("/diagnostics/version"):
+            refusal = self._check_auth(request) or self._check_session(request)
+            if refusal is not None:
+                return refusal
+        request[_AFTER] = []
+        response = await self._run_handler(request, handler)
+        session = request.get(_SESSION)
+        if session is not None and session in self._sessions:
+            if request[_NEW_SESSION]:
+                response.set_cookie(_SESSION_COOKIE, session, path="/", httponly=True)
+            if self.csrf and request.method == "GET":
+                response.headers["X-CSRF-HEADER"] = _CSRF_HEADER
+                response.headers["X-CSRF-TOKEN"] = self._sessions[session]
+        if request[_AFTER]:
+            # Notifications caused by an operation follow its response.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            for callback in request[_AFTER]:
+                callback()
+        return response
+
+    @staticmethod
+    async def _run_handler(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except _ApiError as err:
+            return err.response()
+        except web.HTTPMethodNotAllowed:
+            return _status_response(1, "Method not allowed.", 405)
+        except web.HTTPNotFound:
+            return _status_response(6)
+
+    @staticmethod
+    def _matches(
+        request: SimRequest, path_contains: str | None, channel: str | None
+    ) -> bool:
+        if path_contains is not None and path_contains not in request.path:
+            return False
+        return channel is None or channel in request.channels
+
+    def _take_slow(self, request: SimRequest) -> float:
+        for slow in self._slows:
+            if self._matches(request, slow.path_contains, slow.channel):
+                slow.remaining -= 1
+                if slow.remaining <= 0:
+                    self._slows.remove(slow)
+                return slow.seconds
+        return 0.0
+
+    def _take_fault(self, request: SimRequest) -> web.Response | None:
+        for fault in self._faults:
+            if self._matches(request, fault.path_contains, fault.channel):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return self._fault_response(fault)
+        return None
+
+    @staticmethod
+    def _fault_response(fault: _Fault) -> web.Response:
+        headers: dict[str, str] = {}
+        if fault.retry_after is not None:
+            value = fault.retry_after
+            headers["Retry-After"] = value if isinstance(value, str) else f"{value:g}"
+        if fault.body is not None:
+            return web.Response(
+                status=fault.status,
+                text=fault.body,
+                content_type="application/json",
+                headers=headers,
+            )
+        status_code = fault.status_code
+        if status_code is None:
+            status_code = _STATUS_CODES.get(fault.status)
+        if status_code is None:
+            reason = fault.message or _phrase(fault.status)
+            return web.Response(status=fault.status, text=reason, headers=headers)
+        response = _status_response(status_code, fault.message, fault.status)
+        response.headers.update(headers)
+        return response
+
+    def _check_auth(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode("latin1")
+        except binascii.Error, ValueError:
+            decoded = ""
+        expected = f"{self.username}:{self.password}"
+        if scheme.lower() == "basic" and secrets.compare_digest(
+            decoded.encode("utf-8"), expected.encode("utf-8")
+        ):
+            return None
+        response = _status_response(20)
+        response.headers["WWW-Authenticate"] = 'Basic realm="Genesys Web Services"'
+        return response
+
+    def _check_session(self, request: web.Request) -> web.Response | None:
+        """Find or open the HTTP session; enforce CSRF on anything but GET."""
+        session = request.cookies.get(_SESSION_COOKIE, "")
+        if self.csrf and request.method != "GET":
+            # "Without a cookie store, Web Services returns the same HTTP 403".
+            token = self._sessions.get(session)
+            given = request.headers.get(_CSRF_HEADER, "")
+            if token is None or not secrets.compare_digest(given, token):
+                return web.Response(status=403, text=_CSRF_REFUSAL)
+        request[_NEW_SESSION] = session not in self._sessions
+        if request[_NEW_SESSION]:
+            session = secrets.token_hex(16).upper()
+            self._sessions[session] = str(uuid.uuid4())
+        request[_SESSION] = session
+        return None
+
+    # --------------------------------------------------------------- routes
+
+    async def _version(self, _request: web.Request) -> web.Response:
+        return _ok(version="8.5.200.50")
+
+    def _user(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "userName": self.username,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "roles": ["ROLE_AGENT"],
+            "enabled": True,
+            "changePasswordOnFirstLogin": False,
+            "uri": f"{self._origin}{self.api}/users/{self.user_id}",
+            "path": f"/users/{self.user_id}",
+        }
+
+    async def _get_me(self, request: web.Request) -> web.Response:
+        user = self._user()
+        subresources = request.query.get("subresources", "")
+        if "*" in subresources or "devices" in subresources:
+            user["devices"] = [self._device_resource(d) for d in self.devices.values()]
+        return _ok(user=user)
+
+    async def _post_me(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        operation = body.get("operationName")
+        if operation not in ("StartContactCenterSession", "EndContactCenterSession"):
+            raise _ApiError(1, "operationName is missing or not valid.")
+        self.contact_center_operations.append(str(operation))
+        if operation == "EndContactCenterSession":
+            # "also invalidates the client HTTP session"
+            self._sessions.pop(request[_SESSION], None)
+        return _ok()
+
+    async def _post_voice(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        states = {"Ready": "Ready", "NotReady": "NotReady", "AfterCallWork": "NotReady"}
+        state = states.get(str(body.get("operationName")))
+        if state is None:
+            raise _ApiError(1, "operationName is missing or not valid.")
+
+        def announce() -> None:
+            for device_id in self.devices:
+                self.set_agent_state(device_id, state)
+
+        request[_AFTER].append(announce)
+        return _ok()
+
+    async def _get_devices(self, request: web.Request) -> web.Response:
+        devices = [self._device_resource(d) for d in self.devices.values()]
+        if request.query.get("fields") == "*":
+            return _ok(devices=devices)
+        uris = [f"{self._origin}{self.api}/devices/{d['id']}" for d in devices]
+        return _ok(uris=uris)
+
+    async def _post_dial(self, request: web.Request) -> web.Response:
+        device_id = request.match_info["device_id"]
+        if device_id not in self.devices:
+            raise _ApiError(6)
+        body = await _json_object(request)
+        destination = body.get("destination")
+        number = (
+            destination.get("phoneNumber") if isinstance(destination, dict) else None
+        )
+        if body.get("operationName") != "Dial" or not isinstance(number, str):
+            raise _ApiError(
+                1, "operationName Dial and destination.phoneNumber are required."
+            )
+
+        def dial() -> None:
+            self.dial(device_id, number)
+
+        request[_AFTER].append(dial)
+        return _ok()
+
+    def _live_calls(self) -> list[str]:
+        return [key for key, call in self.calls.items() if call.state != "Released"]
+
+    async def _get_calls(self, request: web.Request) -> web.Response:
+        keys = self._live_calls()
+        if request.query.get("fields") == "*":
+            return _ok(calls=[self.call_resource(key) for key in keys])
+        uris = [f"{self._origin}{self.api}/me/calls/{key}" for key in keys]
+        return _ok(uris=uris)
+
+    def _live_call(self, request: web.Request) -> tuple[str, SimCall]:
+        key = request.match_info["call_id"]
+        call = self.calls.get(key)
+        if call is None or call.state == "Released":
+            # A released call is gone from GWS.
+            raise _ApiError(6)
+        return key, call
+
+    async def _get_call(self, request: web.Request) -> web.Response:
+        key, _call = self._live_call(request)
+        # UNCONFIRMED wrapper key, after the rule for singular resources.
+        return _ok(call=self.call_resource(key))
+
+    async def _post_operation(self, request: web.Request) -> web.Response:
+        key, call = self._live_call(request)
+        body = await _json_object(request)
+        operation = body.get("operationName")
+        if not isinstance(operation, str) or not operation:
+            raise _ApiError(1, "operationName is missing.")
+        if operation not in self._capabilities(call):
+            raise _ApiError(2)
+        call.operations.append(body)
+        state, notification = _OPERATIONS.get(operation, (None, None))
+        if operation in ("AttachUserData", "UpdateUserData"):
+            user_data = body.get("userData")
+            if isinstance(user_data, dict):
+                call.user_data.update(user_data)
+        if operation == "DeleteUserData":
+            call.user_data.clear()
+        if state is not None:
+            call.state = state
+        if notification is not None:
+            request[_AFTER].append(lambda: self._publish_call(key, notification))
+        return _ok()
+
+    # ---------------------------------------------------------------- CometD
+
+    def _expire_idle_clients(self) -> None:
+        """maxInterval: a client with no connect pending for that long is gone."""
+        now = time.monotonic()
+        for client_id, client in list(self._clients.items()):
+            if not client.polling and now - client.last_seen > self.max_interval:
+                client.gone = True
+                del self._clients[client_id]
+                self._touch()
+
+    def _known_client(self, message: Message) -> _CometClient | None:
+        self._expire_idle_clients()
+        return self._clients.get(str(message.get("clientId")))
+
+    def _wake(self, client: _CometClient) -> None:
+        client.wake.set()
+        client.wake = asyncio.Event()
+        self._touch()
+
+    def _advice(self) -> dict[str, Any]:
+        return {
+            "reconnect": "retry",
+            "interval": int(self.cometd_interval * 1000),
+            "timeout": int(self.cometd_timeout * 1000),
+        }
+
+    @staticmethod
+    def _unknown(message: Message) -> Message:
+        return {
+            "channel": message.get("channel"),
+            "id": message.get("id"),
+            "successful": False,
+            "error": "402::Unknown client",
+            "advice": {"reconnect": "handshake", "interval": 0},
+        }
+
+    async def _notifications(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response(
+                [{"successful": False, "error": "400::Bad message"}], status=400
+            )
+        messages = [
+            m
+            for m in (body if isinstance(body, list) else [body])
+            if isinstance(m, dict)
+        ]
+        replies: list[Message] = []
+        connect: Message | None = None
+        new_browser = False
+        for message in messages:
+            channel = message.get("channel")
+            if channel == "/meta/handshake":
+                replies.append(self._handshake(message))
+                new_browser = _BROWSER_COOKIE not in request.cookies
+            elif channel == "/meta/subscribe":
+                replies.append(self._subscribe(message, subscribe=True))
+            elif channel == "/meta/unsubscribe":
+                replies.append(self._subscribe(message, subscribe=False))
+            elif channel == "/meta/disconnect":
+                replies.append(self._disconnect(message))
+            elif channel == "/meta/connect":
+                connect = message
+            else:
+                replies.append(
+                    {
+                        "channel": channel,
+                        "id": message.get("id"),
+                        "successful": False,
+                        "error": "403::Publish denied",
+                    }
+                )
+        if connect is not None:
+            connect_replies = await self._connect(connect)
+            if connect_replies is None:
+                # Cut: close the connection without an answer.
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=503)
+            replies.extend(connect_replies)
+        response = web.json_response(replies)
+        if new_browser:
+            response.set_cookie(_BROWSER_COOKIE, secrets.token_hex(12), path="/")
+        return response
+
+    def _handshake(self, message: Message) -> Message:
+        reply: Message = {
+            "channel": "/meta/handshake",
+            "id": message.get("id"),
+            "version": "1.0",
+            "supportedConnectionTypes": ["long-polling"],
+        }
+        types = message.get("supportedConnectionTypes")
+        if not isinstance(types, list) or "long-polling" not in types:
+            return {
+                **reply,
+                "successful": False,
+                "error": "406::Unsupported connection types",
+                "advice": {"reconnect": "none"},
+            }
+        if self._handshake_refusals:
+            reconnect = self._handshake_refusals.pop(0)
+            return {
+                **reply,
+                "successful": False,
+                "error": "403::Handshake denied",
+                "advice": {"reconnect": reconnect, "interval": 0},
+            }
+        client_id = secrets.token_hex(13)
+        self._clients[client_id] = _CometClient(client_id)
+        self.handshakes += 1
+        self._touch()
+        return {
+            **reply,
+            "clientId": client_id,
+            "successful": True,
+            "advice": self._advice(),
+        }
+
+    def _subscribe(self, message: Message, *, subscribe: bool) -> Message:
+        client = self._known_client(message)
+        if client is None:
+            return self._unknown(message)
+        value = message.get("subscription")
+        listed = value if isinstance(value, list) else [value]
+        channels = [c for c in listed if isinstance(c, str)]
+        reply: Message = {
+            "channel": message.get("channel"),
+            "id": message.get("id"),
+            "clientId": client.client_id,
+            "subscription": value,
+        }
+        if len(channels) != len(listed) or not all(
+            c.startswith("/") and not c.startswith("/meta/") for c in channels
+        ):
+            return {**reply, "successful": False, "error": "403::Invalid channel"}
+        for channel in channels:
+            if subscribe:
+                client.subscriptions.add(channel)
+            else:
+                client.subscriptions.discard(channel)
+        self._touch()
+        return {**reply, "successful": True}
+
+    def _disconnect(self, message: Message) -> Message:
+        client = self._known_client(message)
+        if client is None:
+            return self._unknown(message)
+        client.gone = True
+        del self._clients[client.client_id]
+        self._wake(client)
+        return {
+            "channel": "/meta/disconnect",
+            "id": message.get("id"),
+            "clientId": client.client_id,
+            "successful": True,
+        }
+
+    async def _connect(self, message: Message) -> list[Message] | None:
+        """Hold the connect until messages, timeout, a newer connect or a cut."""
+        client = self._known_client(message)
+        if client is None:
+            return [self._unknown(message)]
+        reply: Message = {
+            "channel": "/meta/connect",
+            "id": message.get("id"),
+            "clientId": client.client_id,
+        }
+        if message.get("connectionType") != "long-polling":
+            return [
+                {
+                    **reply,
+                    "successful": False,
+                    "error": "406::Unsupported connection type",
+                }
+            ]
+        client.unacknowledged = False
+        timeout = self.cometd_timeout
+        advice = message.get("advice")
+        if isinstance(advice, dict) and isinstance(advice.get("timeout"), int | float):
+            timeout = min(timeout, advice["timeout"] / 1000)
+        # One outstanding connect per client: a newer one releases the older.
+        client.poll_generation += 1
+        generation = client.poll_generation
+        self._wake(client)
+        cuts = self._cuts
+        client.polling += 1
+        self._touch()
+        deadline = time.monotonic() + timeout
+        try:
+            while (
+                not client.queue
+                and not client.gone
+                and not self._closing
+                and cuts == self._cuts
+                and generation == client.poll_generation
+            ):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(client.wake.wait(), remaining)
+        finally:
+            client.polling -= 1
+            client.last_seen = time.monotonic()
+        if cuts != self._cuts:
+            return None
+        messages, client.queue = client.queue, []
+        client.unacknowledged = bool(messages) and not client.gone
+        self._touch()
+        return [*messages, {**reply, "successful": True, "advice": self._advice()}]
+
+    # -------------------------------------------------------- control routes
+
+    async def _sim_ring(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        device = str(body.get("device", ""))
+        device_id = device if device in self.devices else None
+        with contextlib.suppress(KeyError):
+            device_id = device_id or self.device_id(device)
+        if device_id is None:
+            return web.json_response({"error": f"unknown device {device}"}, status=400)
+        call_id = self.ring(device_id, str(body.get("caller") or "+15551234567"))
+        return web.json_response({"call_id": call_id})
+
+    async def _sim_call_action(self, request: web.Request) -> web.Response:
+        actions: dict[str, Callable[[str], None]] = {
+            "hangup": self.remote_hangup,
+            "answer": self.answer,
+            "hold": self.hold,
+            "retrieve": self.retrieve,
+        }
+        action = actions.get(request.match_info["action"])
+        if action is None:
+            return web.json_response({"error": "unknown action"}, status=404)
+        body = await _json_object(request)
+        try:
+            action(str(body["call_id"]))
+        except (KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"result": "ok"})
+
+
+# ------------------------------------------------------------------ standalone
+
+
+async def _serve(host: str, port: int) -> None:
+    simulator = GenesysSimulator()
+    simulator.add_device("5005")
+    simulator.add_device("+15550100777", telephony_network="Public")
+    base_url = await simulator.start(host, port)
+    sys.stdout.write(
+        f"Genesys Web Services simulator listening on {base_url}\n"
+        f"  username: {simulator.username}\n"
+        f"  password: {simulator.password}\n"
+        f"  devices:  5005 (Private), +15550100777 (Public)\n"
+        f"  control:  POST {base_url}/_sim/ring|hangup|answer|hold|retrieve\n"
+    )
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the simulator until interrupted."""
+    parser = argparse.ArgumentParser(description="Genesys Web Services simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.host, args.port))
+    sys.stdout.write("Genesys Web Services simulator stopped\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1394 @@
+"""Local simulator of Microsoft Graph calling bots: token, calls, notifications.
+
+It follows ``/work/shared/reference/graph.md``: the client-credentials token
+endpoint of Microsoft Entra ID (``/{tenant}/oauth2/v2.0/token``), Graph's call
+routes under ``/v1.0/communications/calls``, Graph's ``{"error": {...}}`` bodies,
+the OpenID configuration and signing keys of notification tokens (its own RSA
+key pair under its own kid; the 2048-bit key is generated once per process and
+shared, for speed), and ``commsNotifications`` posted to the bot with
+an RS256 Bearer JWT (``aud`` = client id, ``iss``, ``tid``, ``iat``/``nbf``/``exp``).
+
+One root URL serves everything, so a client takes ``graph_url = login_url =
+sim.url`` and ``openid_configuration_url = sim.openid_configuration_url``.
+
+Used from tests::
+
+    sim = GraphSimulator(answer_window=3.0)
+    await sim.start()
+    sim.bot_webhook_url = "https://bot.example/api/webhook/abc"
+    sim.deliver_via = {"https://bot.example": "http://127.0.0.1:8123"}
+    call_id = await sim.ring(caller_name="Ada Lovelace")
+    await sim.wait_for_notifications()
+    ...
+    await sim.close()
+
+**https and ``deliver_via``.** Graph only calls https URLs: ``bot_webhook_url``
+(the bot registration's calling webhook) and every ``callbackUri`` must be https,
+as in Graph (a non-https ``callbackUri`` gets 400). The simulator has no TLS, so
+``deliver_via`` maps an https origin (``"https://bot.example"``) to the http
+loopback origin that really receives (``"http://127.0.0.1:8123"``), playing the
+TLS-terminating front (Nabu Casa, a reverse proxy) in between. A URL whose
+origin is not mapped is not delivered: its delivery is recorded with status None.
+
+Scenarios: ``ring(...)`` -> call id, a ``created``/``incoming`` notification to
+``bot_webhook_url``; answer (``POST .../answer``, 202) -> ``establishing`` then
+``established`` to the answer's ``callbackUri``; neither answer nor reject
+within ``answer_window`` seconds -> ``deleted`` with resultInfo 408/1106; reject
+(202) -> ``deleted`` with only ``@odata.type``/``@odata.id``; ``DELETE`` (204)
+-> ``terminating`` then ``deleted``/``terminated`` 200/5001;
+``remote_hangup(call_id)`` -> ``deleted`` 200/4097; ``remote_hold`` /
+``remote_resume``; ``press_tone`` (after ``subscribeToTone``); ``playPrompt`` ->
+200 + running operation + ``Location``, then a ``deleted`` operation
+notification (completed); ``keepAlive``; ``GET`` a call (404 once it ended);
+``notify(items, url=None)`` posts any commsNotification items, signed, to
+``url`` or the bot (operations, rosters, odd payloads).
+
+Clock: ``now()`` is the simulator's clock (wall clock plus what ``advance``
+added). It times the answer window and access-token expiry; ``await
+advance(seconds)`` moves it and runs the timers that fall due. Notification
+token times stay on the wall clock (plus ``token_skew``), as the receiver checks
+them against its own.
+
+Faults: ``fail_next(status, path_contains=None, retry_after=None, code=None,
+count=1, *, body=None)`` answers matching requests with Graph's error body (the
+Entra ID one on the token endpoint), or with ``body`` as raw text (a broken
+reply, any status); ``retry_after`` (seconds, or a string sent as is) becomes
+the Retry-After header; without ``path_contains`` only Graph routes
+(``/v1.0/...``) match. ``slow_next(seconds, path_contains=None, count=1)``.
+``duplicate_notifications`` posts each notification twice;
+``batch_notifications`` sends an answer's two notifications in one envelope;
+``hold_notifications()`` / ``await release_notifications(reverse=True)``
+(``established`` before ``establishing``); ``legacy_first`` sends an incoming
+call first in a legacy (non-Graph) body and resends it in Graph format when the
+bot answers 204; a bot answering 302 + ``Location`` (region affinity) gets
+the notification there instead (once); ``forge_next(count=1, **token)`` signs
+the next deliveries with ``notification_token(**token)``;
+``notification_token(claims=None, kid=None,
+key=None, algorithm="RS256")`` builds a token (a claim set to None is removed)
+so tests can forge wrong ``aud``/``iss``, expired, unknown ``kid``, a foreign
+key (``foreign_key()``), ...; ``rotate_keys()`` replaces the signing key;
+``revoke_tokens()`` makes Graph refuse every issued access token;
+``permissions`` (application permissions; app-hosted media needs
+``Calls.AccessMedia.All``); ``wrong_state_status`` (UNCONFIRMED: 409) for
+answering or rejecting a call that is not incoming.
+
+Logs: ``requests`` (every request but ``/_sim/``), ``deliveries`` (every
+notification POST, with the status the bot answered), ``calls``.
+``await wait_for_notifications()`` returns when every delivery is done.
+
+Standalone, from the repository root::
+
+    python -m tests.simulators.graph --port 8090 [--host 127.0.0.1]
+        [--webhook-url https://ha.example/api/webhook/x]
+        [--deliver-via https://ha.example=http://127.0.0.1:8123]
+
+Control routes (test-only, no authentication):
+
+``POST /_sim/ring``
+    Body ``{"caller_name": "Ada Lovelace", "caller_id": "...", "phone": "+1..."}``
+    (all optional). Answers ``{"call_id": "..."}``.
+``POST /_sim/hangup``
+    Body ``{"call_id": "..."}``. The caller hangs up. Answers ``{"result": "ok"}``.
+"""
+
+import argparse
+import asyncio
+import base64
+from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import functools
+import itertools
+import json
+import secrets
+import sys
+import time
+from typing import Any, Final
+from urllib.parse import parse_qsl
+import uuid
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Handler
+from cryptography.hazmat.primitives.asymmetric import rsa
+import jwt
+from yarl import URL
+
+TENANT_ID: Final = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CLIENT_ID: Final = "2891555a-92ff-42e6-80fa-6e1300c6b5c6"
+CLIENT_SECRET: Final = "sim~secret.0123456789abcdefghij"  # a fake
+DEFAULT_ISSUER: Final = "https://graph.microsoft.com"
+OPENID_PATH: Final = "/v1/.well-known/OpenIdConfiguration"
+JWKS_PATH: Final = "/v1/keys"
+
+_SIM_PREFIX: Final = "/_sim/"
+_GRAPH_PREFIX: Final = "/v1.0/"
+_TOKEN_SUFFIX: Final = "/oauth2/v2.0/token"
+_MODALITIES: Final = frozenset(
+    {"unknown", "audio", "video", "screenSharing", "videoBasedScreenSharing", "data"}
+)
+_REJECT_REASONS: Final = frozenset({"none", "busy", "forbidden"})
+_SERVICE_HOSTED: Final = "microsoft.graph.serviceHostedMediaConfig"
+_APP_HOSTED: Final = "microsoft.graph.appHostedMediaConfig"
+_ACCESS_MEDIA: Final = "Calls.AccessMedia.All"
+_TONES: Final = frozenset(
+    {*(f"tone{digit}" for digit in range(10)), "star", "pound", "a", "b", "c", "d"}
+)
+
+# Graph error codes per status (concepts/errors.md); 401's is what Graph sends
+# for a bad token.
+_CODES: Final = {
+    400: "invalidRequest",
+    401: "InvalidAuthenticationToken",
+    403: "accessDenied",
+    404: "itemNotFound",
+    405: "notSupported",
+    409: "notAllowed",
+    429: "TooManyRequests",
+    500: "generalException",
+    503: "serviceNotAvailable",
+}
+_MESSAGES: Final = {
+    "invalidRequest": "The request is malformed or incorrect.",
+    "InvalidAuthenticationToken": "Access token has expired or is not yet valid.",
+    "accessDenied": "The caller doesn't have permission to perform the action.",
+    "itemNotFound": "The resource could not be found.",
+    "notSupported": "The request isn't supported by the system.",
+    "notAllowed": "The action is not allowed by the system.",
+    "TooManyRequests": "Please retry again later.",
+    "generalException": "An unspecified error has occurred.",
+    "serviceNotAvailable": "The service is temporarily unavailable.",
+}
+# Entra ID token errors: (error, AADSTS code, description).
+_AAD_ERRORS: Final = {
+    "grant": (
+        "unsupported_grant_type",
+        70003,
+        "The app requested an unsupported grant type.",
+    ),
+    "tenant": ("invalid_request", 90002, "Tenant not found."),
+    "client": (
+        "unauthorized_client",
+        700016,
+        "Application with identifier was not found in the directory.",
+    ),
+    "secret": ("invalid_client", 7000215, "Invalid client secret provided."),
+    "scope": ("invalid_scope", 1002012, "The provided value for scope is not valid."),
+    "unavailable": (
+        "temporarily_unavailable",
+        90006,
+        "The server is temporarily unavailable.",
+    ),
+}
+
+_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("graph_sim_after")
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def _start_key() -> rsa.RSAPrivateKey:
+    # Generating a 2048-bit key takes ~50 ms: simulators of one test run share
+    # the first one (each under its own kid). rotate_keys() makes new ones.
+    return _new_key()
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class SimCall:
+    """One call to the bot as the simulator tracks it."""
+
+    call_id: str
+    source: dict[str, Any]
+    targets: list[dict[str, Any]]
+    created_at: float
+    callback_uri: str
+    state: str = "incoming"
+    direction: str = "incoming"
+    etag: int = 1
+    accepted_modalities: list[str] = field(default_factory=list)
+    media_config: dict[str, Any] | None = None
+    reject_reason: str | None = None
+    result_info: dict[str, Any] | None = None
+    tones_subscribed: bool = False
+    tone_sequence: int = 0
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def resource_url(self) -> str:
+        """Return the call's resourceUrl."""
+        return f"/communications/calls/{self.call_id}"
+
+    @property
+    def ended(self) -> bool:
+        """Tell whether the call is over."""
+        return self.state == "terminated"
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One request received by the simulator."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class SimDelivery:
+    """One notification POST; ``status`` is None when nothing answered."""
+
+    url: str
+    status: int | None
+    body: dict[str, Any]
+    legacy: bool = False
+    error: str | None = None
+
+    @property
+    def changes(self) -> list[tuple[str, str | None]]:
+        """Return (changeType, state) of each notification in the envelope."""
+        return [
+            (item.get("changeType", ""), (item.get("resourceData") or {}).get("state"))
+            for item in self.body.get("value", [])
+        ]
+
+
+@dataclass
+class _Fault:
+    status: int
+    code: str | None
+    remaining: int
+    retry_after: float | str | None
+    path_contains: str | None
+    body: str | None = None
+
+
+@dataclass
+class _Slow:
+    seconds: float
+    remaining: int
+    path_contains: str | None
+
+
+@dataclass(frozen=True)
+class _Notification:
+    chain: str
+    url: str
+    items: tuple[dict[str, Any], ...]
+    legacy: bool = False
+
+
+class _GraphError(Exception):
+    """Raised by handlers; turned into Graph's error body."""
+
+    def __init__(self, status: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _graph_error(
+    status: int,
+    code: str | None = None,
+    message: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    code = code or _CODES.get(status, "generalException")
+    request_id = str(uuid.uuid4())
+    inner: dict[str, Any] = {"date": _iso_now(), "request-id": request_id}
+    if status == 429:
+        # The throttling page's sample body, verbatim in shape.
+        inner = {
+            "code": "429",
+            "date": _iso_now(),
+            "message": "Please retry after",
+            "request-id": request_id,
+            "status": "429",
+        }
+    error = {
+        "code": code,
+        "message": message or _MESSAGES.get(code, "Simulated error."),
+        "innerError": {**inner, "client-request-id": request_id},
+    }
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+def _aad_error(
+    status: int, kind: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    error, number, text = _AAD_ERRORS[kind]
+    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    description = (
+        f"AADSTS{number}: {text}\r\nTrace ID: {trace_id}\r\n"
+        f"Correlation ID: {correlation_id}\r\nTimestamp: {_iso_now()}Z"
+    )
+    return web.json_response(
+        {
+            "error": error,
+            "error_description": description,
+            "error_codes": [number],
+            "timestamp": f"{_iso_now()}Z",
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": f"https://login.microsoftonline.com/error?code={number}",
+        },
+        status=status,
+        headers=headers,
+    )
+
+
+def _matches(path: str, path_contains: str | None) -> bool:
+    if path_contains is None:
+        return path.startswith(_GRAPH_PREFIX)
+    return path_contains in path
+
+
+def _recorded_body(raw: bytes, content_type: str) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(text))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _is_https(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and URL(value).scheme == "https"
+        and bool(URL(value).host)
+    )
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _GraphError(400, "Invalid JSON in the request body.") from None
+    if not isinstance(body, dict):
+        raise _GraphError(400, "The request body must be a JSON object.")
+    return body
+
+
+def _identity(kind: str, **values: Any) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.identitySet",
+        kind: {
+            "@odata.type": "#microsoft.graph.identity",
+            **{k: v for k, v in values.items() if v is not None},
+        },
+    }
+
+
+class GraphSimulator:
+    """Fake Microsoft Graph calling API, Entra ID token endpoint and notifier."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str = TENANT_ID,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+        answer_window: float = 15.0,
+        token_ttl: int = 3599,
+        notification_token_ttl: float = 3600.0,
+        issuer: str = DEFAULT_ISSUER,
+        bot_name: str = "Switchboard bot",
+        delivery_timeout: float = 5.0,
+    ) -> None:
+        """Create the simulator and its signing key; call :meth:`start` to serve."""
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.answer_window = answer_window
+        self.token_ttl = token_ttl
+        self.notification_token_ttl = notification_token_ttl
+        self.issuer = issuer
+        self.bot_name = bot_name
+        self.permissions: set[str] = set()
+        self.url = ""
+        self.bot_webhook_url: str | None = None
+        self.deliver_via: dict[str, str] = {}
+        self.calls: dict[str, SimCall] = {}
+        self.requests: list[SimRequest] = []
+        self.deliveries: list[SimDelivery] = []
+        self.duplicate_notifications = False
+        self.batch_notifications = False
+        self.legacy_first = False
+        self.token_skew = 0.0
+        # UNCONFIRMED: the status for answering/rejecting a call not incoming.
+        self.wrong_state_status = 409
+        self.kid = secrets.token_hex(8)
+        self._key = _start_key()
+        self._tokens: dict[str, float] = {}
+        self._offset = 0.0
+        self._clock_moved = asyncio.Event()
+        self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
+        self._faults: list[_Fault] = []
+        self._slows: list[_Slow] = []
+        self._forged: list[dict[str, Any]] = []
+        self._holding = False
+        self._held: list[_Notification] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._delivery_timeout = delivery_timeout
+        self._operation_ids = itertools.count(1)
+        self._session: ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._closed = False
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        calls = "/v1.0/communications/calls/{call_id}"
+        app.add_routes(
+            [
+                web.post("/{tenant}/oauth2/v2.0/token", self._token),
+                web.get(OPENID_PATH, self._openid_configuration),
+                web.get("/.well-known/OpenIdConfiguration", self._openid_configuration),
+                web.get(JWKS_PATH, self._jwks),
+                web.get(calls, self._get_call),
+                web.delete(calls, self._delete_call),
+                web.post(calls + "/{action}", self._post_action),
+                web.post("/_sim/ring", self._sim_ring),
+                web.post("/_sim/hangup", self._sim_hangup),
+            ]
+        )
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = any free port); return the root URL."""
+        self._closed = False
+        self._ensure_session()
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
+        return self.url
+
+    async def close(self) -> None:
+        """Stop the server, cancel timers and deliveries, close the session.
+
+        Nothing is posted any more once closing starts, not even what a request
+        still being served would send.
+        """
+        self._closed = True
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        tasks = [*self._tasks, *(task for _, task in self._timers.values())]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._timers.clear()
+        self._held.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _ensure_session(self) -> ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = ClientSession()
+        return self._session
+
+    @property
+    def graph_url(self) -> str:
+        """Return the Graph root a client uses (the routes live under /v1.0)."""
+        return self.url
+
+    @property
+    def login_url(self) -> str:
+        """Return the Entra ID root a client uses."""
+        return self.url
+
+    @property
+    def openid_configuration_url(self) -> str:
+        """Return where the notification keys' OpenID configuration is."""
+        return f"{self.url}{OPENID_PATH}"
+
+    @property
+    def scope(self) -> str:
+        """Return the only scope the token endpoint accepts."""
+        return f"{self.url}/.default"
+
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> float:
+        """Return the simulator's clock: the wall clock plus what advance added."""
+        return time.time() + self._offset
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock on and let the timers that fall due run."""
+        self._offset += seconds
+        moved, self._clock_moved = self._clock_moved, asyncio.Event()
+        moved.set()
+        due = [
+            task
+            for deadline, task in self._timers.values()
+            if deadline <= self.now() and not task.done()
+        ]
+        if due:
+            await asyncio.wait(due)
+
+    async def _sleep_until(self, deadline: float) -> None:
+        while (remaining := deadline - self.now()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._clock_moved.wait(), remaining)
+
+    # -------------------------------------------------------------- scenarios
+
+    async def ring(
+        self,
+        caller_name: str | None = "Ada Lovelace",
+        caller_id: str | None = None,
+        phone: str | None = None,
+    ) -> str:
+        """Call the bot: a Teams user (or a phone number); return the call id.
+
+        A ``created``/``incoming`` notification goes to ``bot_webhook_url`` and
+        the answer window starts.
+        """
+        if not _is_https(self.bot_webhook_url):
+            raise ValueError("bot_webhook_url must be an https URL")
+        if phone is not None:
+            # How a PSTN caller appears is UNCONFIRMED: phone.id (E.164) assumed.
+            identity = _identity("phone", id=phone, displayName=caller_name)
+        else:
+            identity = _identity(
+                "user",
+                id=caller_id or str(uuid.uuid4()),
+                displayName=caller_name,
+                tenantId=self.tenant_id,
+            )
+        call = SimCall(
+            call_id=str(uuid.uuid4()),
+            source={
+                "@odata.type": "#microsoft.graph.participantInfo",
+                "identity": identity,
+                "region": "westus",
+                "languageId": "en-US",
+            },
+            targets=[
+                {
+                    "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                    "identity": _identity(
+                        "application", id=self.client_id, displayName=self.bot_name
+                    ),
+                }
+            ],
+            created_at=self.now(),
+            callback_uri=str(self.bot_webhook_url),
+        )
+        self.calls[call.call_id] = call
+        item = self._item(call, "created", self._resource(call))
+        self._send(call, [item], legacy=self.legacy_first)
+        deadline = call.created_at + self.answer_window
+        timer = asyncio.create_task(self._expire(call, deadline))
+        self._timers[call.call_id] = (deadline, timer)
+        return call.call_id
+
+    async def remote_hangup(
+        self,
+        call_id: str,
+        *,
+        code: int = 200,
+        subcode: int = 4097,
+        message: str = "Call ended by the other participant in the call.",
+    ) -> None:
+        """Let the caller hang up: a ``deleted`` notification with resultInfo."""
+        call = self._live(call_id)
+        self._end(call, {"code": code, "subcode": subcode, "message": message})
+        self._send(call, [self._terminated(call)])
+
+    async def remote_hold(self, call_id: str) -> None:
+        """Put the established call on hold: an ``updated``/``hold`` notification."""
+        self._set_state(self._live(call_id), "hold")
+
+    async def remote_resume(self, call_id: str) -> None:
+        """Take the call off hold: ``updated``/``established``."""
+        self._set_state(self._live(call_id), "established")
+
+    async def press_tone(self, call_id: str, tone: str) -> None:
+        """Press a key on a call subscribed to tones: ``updated`` with toneInfo."""
+        call = self._live(call_id)
+        if not call.tones_subscribed or tone not in _TONES:
+            raise ValueError("not subscribed to tones, or not a tone")
+        call.tone_sequence += 1
+        call.etag += 1
+        data = {
+            "@odata.type": "#microsoft.graph.call",
+            "@odata.etag": f'W/"{call.etag}"',
+            "state": call.state,
+            "toneInfo": {
+                "@odata.type": "#microsoft.graph.toneInfo",
+                "sequenceId": call.tone_sequence,
+                "tone": tone,
+            },
+        }
+        self._send(call, [self._item(call, "updated", data)])
+
+    async def notify(
+        self, items: Sequence[dict[str, Any]], *, url: str | None = None
+    ) -> None:
+        """Post any commsNotification items (signed) to ``url`` or the bot."""
+        target = url or self.bot_webhook_url
+        if not _is_https(target):
+            raise ValueError("notifications go to https URLs only")
+        self._queue(_Notification("notify", str(target), tuple(items)))
+
+    def _live(self, call_id: str) -> SimCall:
+        call = self.calls.get(call_id)
+        if call is None or call.ended:
+            raise ValueError(f"no live call {call_id}")
+        return call
+
+    async def _expire(self, call: SimCall, deadline: float) -> None:
+        await self._sleep_until(deadline)
+        if call.state == "incoming":
+            self._end(
+                call,
+                {
+                    "code": 408,
+                    "subcode": 1106,
+                    "message": (
+                        "An acknowledgement was not received for the call "
+                        "acceptance in the allotted time."
+                    ),
+                },
+            )
+            self._send(call, [self._terminated(call)])
+
+    def _end(self, call: SimCall, result: dict[str, Any] | None) -> None:
+        call.state = "terminated"
+        call.etag += 1
+        if result is not None:
+            call.result_info = {"@odata.type": "#microsoft.graph.resultInfo", **result}
+        timer = self._timers.pop(call.call_id, None)
+        if timer is not None and timer[1] is not asyncio.current_task():
+            timer[1].cancel()
+
+    def _set_state(self, call: SimCall, state: str) -> None:
+        call.state = state
+        call.etag += 1
+        self._send(call, [self._state_item(call)])
+
+    # ---------------------------------------------------------- notifications
+
+    def _resource(self, call: SimCall) -> dict[str, Any]:
+        return {
+            "@odata.type": "#microsoft.graph.call",
+            "@odata.id": call.resource_url,
+            "@odata.etag": f'W/"{call.etag}"',
+            "state": call.state,
+            "direction": call.direction,
+            "callbackUri": call.callback_uri,
+            "source": call.source,
+            "targets": call.targets,
+            "requestedModalities": ["audio"],
+            "tenantId": self.tenant_id,
+            "myParticipantId": call.call_id[::-1],
+            "id": call.call_id,
+        }
+
+    @staticmethod
+    def _item(call: SimCall, change: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "@odata.type": "#microsoft.graph.commsNotification",
+            "changeType": change,
+            "resourceUrl": call.resource_url,
+            "resourceData": data,
+        }
+
+    def _state_item(self, call: SimCall) -> dict[str, Any]:
+        data = {
+            "@odata.type": "#microsoft.graph.call",
+            "@odata.id": call.resource_url,
+            "@odata.etag": f'W/"{call.etag}"',
+            "state": call.state,
+        }
+        return self._item(call, "updated", data)
+
+    def _terminated(self, call: SimCall) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "@odata.type": "#microsoft.graph.call",
+            "@odata.etag": f'W/"{call.etag}"',
+            "state": "terminated",
+        }
+        if call.result_info is not None:
+            data["resultInfo"] = call.result_info
+        return self._item(call, "deleted", data)
+
+    def _send(
+        self, call: SimCall, items: list[dict[str, Any]], *, legacy: bool = False
+    ) -> None:
+        self._queue(
+            _Notification(call.call_id, call.callback_uri, tuple(items), legacy)
+        )
+
+    def _queue(self, notification: _Notification) -> None:
+        if self._closed:
+            return
+        if self._holding:
+            self._held.append(notification)
+        else:
+            self._schedule([notification])
+
+    def hold_notifications(self) -> None:
+        """Queue notifications instead of posting them."""
+        self._holding = True
+
+    async def release_notifications(self, *, reverse: bool = False) -> None:
+        """Post the held notifications (newest first if ``reverse``); stop holding."""
+        self._holding = False
+        held, self._held = self._held, []
+        if reverse:
+            held.reverse()
+        if held:
+            await asyncio.wait([self._schedule(held)])
+
+    async def wait_for_notifications(self) -> None:
+        """Wait until every scheduled notification has been posted."""
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.wait(pending)
+
+    def _schedule(self, notifications: list[_Notification]) -> asyncio.Task[None]:
+        """Post in order, after earlier posts about the same calls."""
+        chains = {n.chain for n in notifications}
+        previous = [
+            task
+            for chain in chains
+            if (task := self._chains.get(chain)) is not None and not task.done()
+        ]
+        task = asyncio.create_task(self._post_all(previous, notifications))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        for chain in chains:
+            self._chains[chain] = task
+        task.add_done_callback(lambda done: self._forget_chains(chains, done))
+        return task
+
+    def _forget_chains(self, chains: set[str], task: asyncio.Task[None]) -> None:
+        for chain in chains:
+            if self._chains.get(chain) is task:
+                del self._chains[chain]
+
+    async def _post_all(
+        self, previous: list[asyncio.Task[None]], notifications: list[_Notification]
+    ) -> None:
+        if previous:
+            await asyncio.wait(previous)
+        for notification in notifications:
+            for _ in range(2 if self.duplicate_notifications else 1):
+                await self._deliver(notification)
+
+    async def _deliver(self, notification: _Notification) -> None:
+        envelope = {
+            "@odata.type": "#microsoft.graph.commsNotifications",
+            "value": list(notification.items),
+        }
+        if notification.legacy:
+            status = await self._post(notification.url, self._legacy(envelope), True)
+            if status != 204:
+                return  # the bot kept the legacy protocol: nothing more comes
+        await self._post(notification.url, envelope, False)
+
+    @staticmethod
+    def _legacy(envelope: dict[str, Any]) -> dict[str, Any]:
+        # The legacy (Skype) format is undocumented (UNCONFIRMED): a body shaped
+        # like the old real-time media "conversation" callbacks.
+        data = envelope["value"][0]["resourceData"]
+        return {
+            "id": data.get("id"),
+            "appId": data.get("targets", [{}])[0]
+            .get("identity", {})
+            .get("application", {})
+            .get("id"),
+            "callState": data.get("state"),
+            "presentedModalityTypes": ["audio"],
+            "isMultiparty": False,
+        }
+
+    def _route(self, url: str) -> str | None:
+        target = URL(url)
+        if target.scheme != "https":
+            return None
+        origin = str(target.origin()).rstrip("/")
+        front = self.deliver_via.get(origin) or self.deliver_via.get(origin + "/")
+        if front is None:
+            return None
+        return front.rstrip("/") + str(target.relative())
+
+    async def _post(
+        self, url: str, body: dict[str, Any], legacy: bool, *, redirects: int = 1
+    ) -> int | None:
+        """POST one signed notification; record it; return the bot's status."""
+        route = self._route(url)
+        if route is None:
+            self.deliveries.append(
+                SimDelivery(
+                    url, None, body, legacy, "not an https URL deliver_via maps"
+                )
+            )
+            return None
+        token = self._next_token()
+        status: int | None = None
+        error: str | None = None
+        location: str | None = None
+        try:
+            async with self._ensure_session().post(
+                route,
+                data=json.dumps(body).encode(),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                },
+                timeout=ClientTimeout(total=self._delivery_timeout),
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                location = response.headers.get("Location")
+        except (TimeoutError, ClientError, OSError) as err:
+            error = type(err).__name__
+        self.deliveries.append(SimDelivery(url, status, body, legacy, error))
+        if status == 302 and location and redirects > 0:
+            # "the application may reply with 302 Found + Location" (region
+            # affinity): the notification goes there instead.
+            return await self._post(
+                str(URL(url).join(URL(location))), body, legacy, redirects=redirects - 1
+            )
+        return status
+
+    # ----------------------------------------------------- notification tokens
+
+    def foreign_key(self) -> rsa.RSAPrivateKey:
+        """Return a new RSA key that is not in the published key set."""
+        return _new_key()
+
+    def rotate_keys(self) -> None:
+        """Sign with a new key under a new kid; the old key leaves the key set."""
+        self._key = _new_key()
+        self.kid = secrets.token_hex(8)
+
+    def jwks(self) -> dict[str, Any]:
+        """Return the published key set."""
+        numbers = self._key.public_key().public_numbers()
+        return {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "kid": self.kid,
+                    "x5t": self.kid,
+                    "n": _b64url_uint(numbers.n),
+                    "e": _b64url_uint(numbers.e),
+                    "endorsements": ["msteams"],
+                }
+            ]
+        }
+
+    def notification_claims(self) -> dict[str, Any]:
+        """Return the claims a genuine notification token carries now."""
+        issued = int(time.time() + self.token_skew)
+        return {
+            "aud": self.client_id,
+            "iss": self.issuer,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + int(self.notification_token_ttl),
+            "tid": self.tenant_id,
+        }
+
+    def notification_token(
+        self,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        kid: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        algorithm: str = "RS256",
+    ) -> str:
+        """Build a notification token; ``claims`` override (None removes one).
+
+        ``kid`` and ``key`` default to the published ones (``kid=""`` leaves the
+        kid out); ``algorithm`` "HS256" signs with a shared secret instead of a
+        key (a forgery).
+        """
+        payload = self.notification_claims()
+        for name, value in (claims or {}).items():
+            if value is None:
+                payload.pop(name, None)
+            else:
+                payload[name] = value
+        headers = {} if kid == "" else {"kid": kid or self.kid}
+        if algorithm.startswith("HS"):
+            return jwt.encode(payload, "x" * 32, algorithm=algorithm, headers=headers)
+        return jwt.encode(
+            payload, key or self._key, algorithm=algorithm, headers=headers
+        )
+
+    def forge_next(self, count: int = 1, **token: Any) -> None:
+        """Sign the next ``count`` POSTs with ``notification_token(**token)``."""
+        self._forged.extend(dict(token) for _ in range(count))
+
+    def _next_token(self) -> str:
+        if self._forged:
+            return self.notification_token(**self._forged.pop(0))
+        return self.notification_token()
+
+    # ---------------------------------------------------------- fault control
+
+    def fail_next(
+        self,
+        status: int,
+        path_contains: str | None = None,
+        retry_after: float | str | None = None,
+        code: str | None = None,
+        count: int = 1,
+        *,
+        body: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status``.
+
+        Without ``path_contains`` only Graph routes (``/v1.0/...``) match. The
+        body is Graph's error body (Entra ID's on the token endpoint) for
+        ``code``, unless ``body`` gives the raw text of a broken reply.
+        """
+        self._faults.append(
+            _Fault(status, code, count, retry_after, path_contains, body)
+        )
+
+    def slow_next(
+        self, seconds: float, path_contains: str | None = None, count: int = 1
+    ) -> None:
+        """Delay the responses to the next ``count`` matching requests."""
+        self._slows.append(_Slow(seconds, count, path_contains))
+
+    def revoke_tokens(self) -> None:
+        """Forget every issued access token: Graph answers 401 to them."""
+        self._tokens.clear()
+
+    # ------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(_SIM_PREFIX):
+            return await handler(request)
+        raw = await request.read()
+        self.requests.append(
+            SimRequest(
+                request.method,
+                request.path,
+                dict(request.query),
+                dict(request.headers),
+                _recorded_body(raw, request.content_type),
+            )
+        )
+        delay = self._take_slow(request.path)
+        response: web.StreamResponse | None = self._take_fault(
+            request.path
+        ) or self._check_auth(request)
+        if response is None:
+            request[_AFTER] = []
+            try:
+                response = await handler(request)
+            except _GraphError as err:
+                response = _graph_error(err.status, message=err.message)
+            except web.HTTPException as err:
+                response = _graph_error(err.status)
+        if delay:
+            await asyncio.sleep(delay)
+        after = request.get(_AFTER)
+        if after:
+            # Notifications caused by a command follow its response.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            for callback in after:
+                callback()
+        return response
+
+    def _take_slow(self, path: str) -> float:
+        for slow in self._slows:
+            if _matches(path, slow.path_contains):
+                slow.remaining -= 1
+                if slow.remaining <= 0:
+                    self._slows.remove(slow)
+                return slow.seconds
+        return 0.0
+
+    def _take_fault(self, path: str) -> web.Response | None:
+        for fault in self._faults:
+            if _matches(path, fault.path_contains):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                headers = {}
+                if isinstance(fault.retry_after, str):
+                    headers["Retry-After"] = fault.retry_after  # an HTTP-date
+                elif fault.retry_after is not None:
+                    headers["Retry-After"] = f"{fault.retry_after:g}"
+                if fault.body is not None:
+                    return web.Response(
+                        status=fault.status,
+                        text=fault.body,
+                        content_type="application/json",
+                        headers=headers,
+                    )
+                if path.endswith(_TOKEN_SUFFIX):
+                    kind = "unavailable" if fault.status >= 429 else "secret"
+                    return _aad_error(fault.status, kind, headers)
+                return _graph_error(fault.status, fault.code, headers=headers)
+        return None
+
+    def _check_auth(self, request: web.Request) -> web.Response | None:
+        if not request.path.startswith(_GRAPH_PREFIX):
+            return None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not token:
+            return _graph_error(401, message="Access token is empty.")
+        expires = self._tokens.get(token)
+        if expires is None or expires <= self.now():
+            return _graph_error(401)
+        return None
+
+    # ------------------------------------------------------------------ routes
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials":
+            return _aad_error(400, "grant")
+        if request.match_info["tenant"] != self.tenant_id:
+            return _aad_error(400, "tenant")
+        if form.get("client_id") != self.client_id:
+            return _aad_error(400, "client")
+        secret = str(form.get("client_secret", ""))
+        if not secrets.compare_digest(secret.encode(), self.client_secret.encode()):
+            return _aad_error(401, "secret")
+        # .default of this Graph, however the client addresses it.
+        here = f"{request.scheme}://{request.host}/.default"
+        if form.get("scope") not in {self.scope, here}:
+            return _aad_error(400, "scope")
+        token = secrets.token_urlsafe(48)
+        self._tokens[token] = self.now() + self.token_ttl
+        return web.json_response(
+            {
+                "token_type": "Bearer",
+                "expires_in": self.token_ttl,
+                "ext_expires_in": self.token_ttl,
+                "access_token": token,
+            }
+        )
+
+    async def _openid_configuration(self, _request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "issuer": "https://api.botframework.com",
+                "authorization_endpoint": "https://invalid.botframework.com",
+                "jwks_uri": f"{self.url}{JWKS_PATH}",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            }
+        )
+
+    async def _jwks(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.jwks())
+
+    def _call(self, request: web.Request) -> SimCall:
+        call = self.calls.get(request.match_info["call_id"])
+        if call is None or call.ended:
+            raise _GraphError(404, "The call could not be found.")
+        return call
+
+    async def _get_call(self, request: web.Request) -> web.Response:
+        call = self._call(request)
+        data = self._resource(call)
+        data.update(
+            {
+                "@odata.context": (
+                    f"{self.url}/v1.0/$metadata#communications/calls/$entity"
+                ),
+                "mediaConfig": call.media_config,
+                "resultInfo": call.result_info,
+                "subject": None,
+                "toneInfo": None,
+            }
+        )
+        return web.json_response(data)
+
+    async def _delete_call(self, request: web.Request) -> web.Response:
+        call = self._call(request)
+        call.state = "terminating"
+        call.etag += 1
+        terminating = self._state_item(call)
+        # Verbatim from call-delete.md: code and subcode as strings.
+        result = {
+            "code": "200",
+            "subcode": "5001",
+            "message": "The conversation has ended.",
+        }
+        self._end(call, result)
+        terminated = self._terminated(call)
+        request[_AFTER].append(lambda: self._send(call, [terminating, terminated]))
+        return web.Response(status=204)
+
+    async def _post_action(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"].lower().removeprefix("microsoft.graph.")
+        handlers: dict[str, Callable[[web.Request, SimCall], Any]] = {
+            "answer": self._answer,
+            "reject": self._reject,
+            "keepalive": self._keep_alive,
+            "playprompt": self._play_prompt,
+            "subscribetotone": self._subscribe_to_tone,
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            raise _GraphError(400, f"Unsupported action {action}.")
+        call = self._call(request)
+        result: web.Response = await handler(request, call)
+        return result
+
+    def _check_incoming(self, call: SimCall) -> None:
+        if (
+            call.state == "incoming"
+            and self.now() - call.created_at > self.answer_window
+        ):
+            # The window passed and the timer has not run yet: the call is gone.
+            raise _GraphError(404, "The call could not be found.")
+        if call.state != "incoming":
+            raise _GraphError(
+                self.wrong_state_status, f"The call is {call.state}, not incoming."
+            )
+
+    async def _answer(self, request: web.Request, call: SimCall) -> web.Response:
+        body = await _json_object(request)
+        self._check_incoming(call)
+        callback = body.get("callbackUri", self.bot_webhook_url)
+        if not _is_https(callback):
+            raise _GraphError(400, "callbackUri must be an https URL.")
+        modalities = body.get("acceptedModalities")
+        if (
+            not isinstance(modalities, list)
+            or not modalities
+            or not all(m in _MODALITIES for m in modalities)
+        ):
+            raise _GraphError(400, "acceptedModalities is required.")
+        media = body.get("mediaConfig")
+        kind = media.get("@odata.type") if isinstance(media, dict) else None
+        if not isinstance(kind, str) or kind.removeprefix("#") not in {
+            _SERVICE_HOSTED,
+            _APP_HOSTED,
+        }:
+            raise _GraphError(400, "mediaConfig with an @odata.type is required.")
+        if (
+            kind.removeprefix("#") == _APP_HOSTED
+            and _ACCESS_MEDIA not in self.permissions
+        ):
+            raise _GraphError(403, f"Application-hosted media needs {_ACCESS_MEDIA}.")
+        assert isinstance(media, dict)
+        call.callback_uri = str(callback)
+        call.accepted_modalities = list(modalities)
+        call.media_config = media
+        self._cancel_timer(call)
+        call.state = "establishing"
+        call.etag += 1
+        establishing = self._state_item(call)
+        call.state = "established"
+        call.etag += 1
+        items = [establishing, self._state_item(call)]
+
+        def notify() -> None:
+            if self.batch_notifications:
+                self._send(call, items)
+            else:
+                for item in items:
+                    self._send(call, [item])
+
+        request[_AFTER].append(notify)
+        return web.Response(status=202)
+
+    async def _reject(self, request: web.Request, call: SimCall) -> web.Response:
+        body = await _json_object(request)
+        self._check_incoming(call)
+        reason = body.get("reason", "none")
+        if not isinstance(reason, str) or reason.lower() not in _REJECT_REASONS:
+            raise _GraphError(400, "reason must be none, busy or forbidden.")
+        callback = body.get("callbackUri", call.callback_uri)
+        if not _is_https(callback):
+            raise _GraphError(400, "callbackUri must be an https URL.")
+        call.reject_reason = reason.lower()
+        call.callback_uri = str(callback)
+        self._end(call, None)
+        # Verbatim from call-reject.md: only @odata.type and @odata.id.
+        data = {"@odata.type": "#microsoft.graph.call", "@odata.id": call.resource_url}
+        item = self._item(call, "deleted", data)
+        request[_AFTER].append(lambda: self._send(call, [item]))
+        return web.Response(status=202)
+
+    def _cancel_timer(self, call: SimCall) -> None:
+        timer = self._timers.pop(call.call_id, None)
+        if timer is not None:
+            timer[1].cancel()
+
+    async def _keep_alive(self, _request: web.Request, _call: SimCall) -> web.Response:
+        return web.Response(status=200)
+
+    def _operation(
+        self, call: SimCall, kind: str, status: str, context: Any
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        operation_id = str(uuid.UUID(int=next(self._operation_ids)))
+        operation = {
+            "@odata.type": f"#microsoft.graph.{kind}",
+            "id": operation_id,
+            "status": status,
+            "clientContext": context,
+        }
+        call.operations[operation_id] = operation
+        location = f"{self.url}/v1.0{call.resource_url}/operations/{operation_id}"
+        return operation, {"Location": location}
+
+    async def _play_prompt(self, request: web.Request, call: SimCall) -> web.Response:
+        body = await _json_object(request)
+        if (
+            call.state != "established"
+            or (call.media_config or {}).get("@odata.type", "").removeprefix("#")
+            != _SERVICE_HOSTED
+        ):
+            raise _GraphError(
+                400, "playPrompt needs an established service-hosted call."
+            )
+        prompts = body.get("prompts")
+        if not isinstance(prompts, list) or not 0 < len(prompts) <= 20:
+            raise _GraphError(400, "prompts must list 1 to 20 media prompts.")
+        operation, headers = self._operation(
+            call, "playPromptOperation", "running", body.get("clientContext")
+        )
+
+        def completed() -> None:
+            url = f"{call.resource_url}/operations/{operation['id']}"
+            data = {
+                **operation,
+                "@odata.id": url,
+                "status": "completed",
+                "resultInfo": {
+                    "@odata.type": "#microsoft.graph.resultInfo",
+                    "code": 200,
+                    "subcode": 0,
+                    "message": "Action completed successfully.",
+                },
+            }
+            item = {
+                "@odata.type": "#microsoft.graph.commsNotification",
+                "changeType": "deleted",
+                "resourceUrl": url,
+                "resourceData": data,
+            }
+            self._send(call, [item])
+
+        request[_AFTER].append(completed)
+        return web.json_response(operation, headers=headers)
+
+    async def _subscribe_to_tone(
+        self, request: web.Request, call: SimCall
+    ) -> web.Response:
+        body = await _json_object(request)
+        call.tones_subscribed = True
+        operation, headers = self._operation(
+            call,
+            "subscribeToToneOperation",
+            "completed",
+            body.get("clientContext"),
+        )
+        return web.json_response(operation, headers=headers)
+
+    # ------------------------------------------------------------ control routes
+
+    async def _sim_ring(self, request: web.Request) -> web.Response:
+        try:
+            body = await _json_object(request)
+            call_id = await self.ring(
+                caller_name=body.get("caller_name", "Ada Lovelace"),
+                caller_id=body.get("caller_id"),
+                phone=body.get("phone"),
+            )
+        except (_GraphError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"call_id": call_id})
+
+    async def _sim_hangup(self, request: web.Request) -> web.Response:
+        try:
+            body = await _json_object(request)
+            await self.remote_hangup(str(body["call_id"]))
+        except (_GraphError, KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"result": "ok"})
+
+
+# ------------------------------------------------------------------ standalone
+
+
+async def _serve(
+    host: str, port: int, webhook_url: str | None, deliver_via: Sequence[str]
+) -> None:
+    simulator = GraphSimulator()
+    simulator.bot_webhook_url = webhook_url
+    for mapping in deliver_via:
+        origin, _, target = mapping.partition("=")
+        simulator.deliver_via[origin.rstrip("/")] = target
+    url = await simulator.start(host, port)
+    sys.stdout.write(
+        f"Microsoft Graph simulator listening on {url}\n"
+        f"  tenant id:     {simulator.tenant_id}\n"
+        f"  client id:     {simulator.client_id}\n"
+        f"  client secret: {simulator.client_secret}\n"
+        f"  OpenID config: {simulator.openid_configuration_url}\n"
+        f"  control:       POST {url}/_sim/ring|hangup\n"
+    )
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the simulator until interrupted."""
+    parser = argparse.ArgumentParser(description="Microsoft Graph calling simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--webhook-url", default=None)
+    parser.add_argument(
+        "--deliver-via",
+        action="append",
+        default=[],
+        metavar="HTTPS_ORIGIN=HTTP_ORIGIN",
+    )
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.host, args.port, args.webhook_url, args.deliver_via))
+    sys.stdout.write("Microsoft Graph simulator stopped\n")
+
+
+if __name__ == "__main__":
+    main()

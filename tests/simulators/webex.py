@@ -1,0 +1,1404 @@
+"""Local simulator of Webex Calling call control, its OAuth2 and its webhooks.
+
+It follows ``/work/shared/reference/webex.md``: OAuth2 authorization-code and
+refresh-token grants, Bearer tokens with scopes and expiry, ``GET /people/me``,
+the user's preferred answer endpoints, the call-control commands with the
+documented state machine, ``GET /telephony/calls``, webhooks CRUD with
+``max``/``Link`` paging, deliveries in the observed envelope signed with
+``X-Spark-Signature`` (hex HMAC-SHA1 of the raw body), and errors in the Webex
+body ``{"message", "errors": [{"description"}], "trackingId"}``.
+
+Where the reference is UNCONFIRMED the simulator takes one reading and makes it
+configurable: the status for a command in the wrong state
+(``wrong_state_status``, 400), the ``eventType`` of hold/resume/dial events,
+delivery retries (none by default), and the webhook auto-disable threshold.
+
+Used from tests::
+
+    sim = WebexSimulator(display_name="Grace Hopper")
+    desk = sim.add_endpoint("Cisco 8865 (Kitchen)", "DEVICE")
+    base_url = await sim.start()              # http://127.0.0.1:<port>/v1
+    tokens = sim.issue_tokens()                # a token response, as after sign-in
+    call_id = await sim.ring("+15557654321", "Ada Lovelace")
+    await sim.wait_for_webhooks()
+    await sim.close()
+
+Scenario methods: ``ring``, ``answer_on_device``, ``answer_elsewhere``,
+``remote_hangup``, ``hold``, ``resume``, ``remote_hold``, ``dial``,
+``remote_answer``. Tokens: ``issue_tokens``, ``expire_access_tokens``,
+``revoke_refresh_tokens``. Webhooks: ``add_webhook``, ``disable_webhook``,
+the ``webhooks`` dict (id -> Webex webhook object). Faults: ``fail_next``,
+``slow_next``, ``duplicate_webhooks``, ``hold_webhooks``/``release_webhooks``,
+``drop_next_webhook``, ``bad_signatures``, ``auto_disable_after``. Logs:
+``requests``, ``deliveries``; ``wait_for_webhooks()`` lets deliveries finish.
+
+Standalone, from the repository root::
+
+    python -m tests.simulators.webex --port 8090 [--host 127.0.0.1]
+
+It creates "Grace Hopper" with a desk phone and the Webex app and prints the
+base URL, the OAuth URLs, the client id/secret and a token pair (fake test
+credentials). Ctrl-C stops it.
+
+Control routes (test-only, no authentication, outside ``/v1``):
+
+``POST /_sim/ring``
+    Body ``{"number": "+15557654321", "name": "Ada"}`` (``name`` optional).
+    Rings every endpoint; answers ``{"callId": "..."}``.
+``POST /_sim/hangup``
+    Body ``{"callId": "..."}``. The far end hangs up. Answers ``{"result": "ok"}``.
+``POST /_sim/answer_elsewhere``
+    Body ``{"callId": "..."}``. Someone else answers the ringing call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import sys
+import time
+from typing import Any, Final, Literal
+from urllib.parse import parse_qsl, urlencode
+import uuid
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Handler
+
+type Personality = Literal["originator", "terminator", "clickToDial"]
+type State = Literal[
+    "connecting", "alerting", "connected", "held", "remoteHeld", "disconnected"
+]
+
+ALL_SCOPES: Final = (
+    "spark:calls_read",
+    "spark:calls_write",
+    "spark:telephony_config_read",
+    "spark:telephony_config_write",
+    "spark:people_read",
+)
+_SIM_PREFIX: Final = "/_sim/"
+_OPEN_PATHS: Final = ("/v1/authorize", "/v1/access_token")
+_PAGE_MAX: Final = 100
+_REJECT_ACTIONS: Final = ("busy", "temporarilyUnavailable", "ignore")
+_ENDPOINT_TYPES: Final = ("DEVICE", "APPLICATION", "HOTDESKING_GUEST")
+_WEBHOOK_RESOURCES: Final = frozenset(
+    {
+        "telephony_calls",
+        "telephony_conference",
+        "telephony_mwi",
+        "messages",
+        "memberships",
+        "rooms",
+        "meetings",
+        "attachmentActions",
+    }
+)
+_WEBHOOK_EVENTS: Final = frozenset(
+    {"created", "updated", "deleted", "started", "ended", "joined", "left", "all"}
+)
+_UNAUTHORIZED: Final = (
+    "The request requires a valid access token set in the Authorization request header."
+)
+# The reference's third-party examples give 401's and 403's wording; the rest
+# are UNCONFIRMED wordings in the same style.
+_MESSAGES: Final = {
+    400: "The request could not be understood by the server due to malformed syntax.",
+    401: _UNAUTHORIZED,
+    403: "The requested resource could not be found.",
+    404: "The requested resource could not be found.",
+    405: "The request method is not supported for this resource.",
+    409: "The request could not be processed because it conflicts with the "
+    "resource's state.",
+    423: "The requested resource is temporarily unavailable.",
+    429: "Too many requests have been sent in a given amount of time.",
+    500: "Something went wrong on the server.",
+    502: "The server received an invalid response from an upstream server.",
+    503: "Server is overloaded with requests. Try again later.",
+    504: "An upstream server failed to respond on time.",
+}
+
+_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("webex_sim_after")
+_TOKEN: Final = web.RequestKey["SimToken"]("webex_sim_token")
+
+
+def _utcnow() -> datetime:
+    """Now, to the millisecond: what Webex's timestamps carry."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _iso(moment: datetime) -> str:
+    """Format like Webex: ISO-8601 UTC with milliseconds and ``Z``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def webex_id(kind: str, value: str) -> str:
+    """Encode an id like Webex: unpadded base64 of ``ciscospark://us/KIND/value``."""
+    raw = f"ciscospark://us/{kind}/{value}".encode()
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+def _tracking_id() -> str:
+    return f"ROUTER_{str(uuid.uuid4()).upper()}"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Return the X-Spark-Signature of ``body``: hex HMAC-SHA1 keyed with the secret."""
+    return hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+@dataclass
+class SimEndpoint:
+    """One preferred answer endpoint of the user."""
+
+    id: str
+    name: str
+    type: str
+    answer_capable: bool = True
+
+
+@dataclass
+class SimCall:
+    """One call of the user as the simulator tracks it."""
+
+    id: str
+    call_session_id: str
+    personality: Personality
+    state: State
+    remote_party: dict[str, Any]
+    created: datetime = field(default_factory=_utcnow)
+    answered: datetime | None = None
+    disconnected: datetime | None = None
+    endpoint_id: str | None = None
+    completed_elsewhere: bool = False
+    reject_action: str | None = None
+    commands: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SimToken:
+    """An issued access token and the refresh token it came with."""
+
+    access_token: str
+    refresh_token: str
+    scopes: frozenset[str]
+    expires_at: float
+    refresh_expires_at: float
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One API request received by the simulator."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class SimDelivery:
+    """One webhook POST attempt; ``status`` is None on timeout, error or drop."""
+
+    webhook_id: str
+    url: str
+    event: str
+    event_type: str
+    call_id: str
+    status: int | None
+    dropped: bool
+    envelope: dict[str, Any]
+
+
+@dataclass
+class _Fault:
+    status: int
+    remaining: int
+    retry_after: float | None
+    path_contains: str | None
+    message: str | None
+
+
+@dataclass
+class _Slow:
+    seconds: float
+    remaining: int
+    path_contains: str | None
+
+
+@dataclass(frozen=True)
+class _Event:
+    call_id: str
+    event: str
+    data: dict[str, Any]
+    duplicate: bool
+
+
+class _ApiError(Exception):
+    """Raised by handlers; turned into a Webex error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+    def response(self) -> web.Response:
+        """Build the error response."""
+        return error_response(self.status, self.message, headers=self.headers)
+
+
+def error_response(
+    status: int, message: str | None = None, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A Webex error: ``{message, errors: [{description}], trackingId}``."""
+    text = message or _MESSAGES.get(status, "Simulated error.")
+    tracking = _tracking_id()
+    return web.json_response(
+        {"message": text, "errors": [{"description": text}], "trackingId": tracking},
+        status=status,
+        headers={"TrackingID": tracking, **(headers or {})},
+    )
+
+
+def _oauth_error(status: int, error: str, description: str) -> web.Response:
+    """An OAuth error as RFC 6749 spells it, with Webex's tracking id.
+
+    Webex's exact token-error body is UNCONFIRMED: both the OAuth fields and
+    Webex's message fields are present.
+    """
+    tracking = _tracking_id()
+    return web.json_response(
+        {
+            "error": error,
+            "error_description": description,
+            "message": description,
+            "errors": [{"description": description}],
+            "trackingId": tracking,
+        },
+        status=status,
+        headers={"TrackingID": tracking},
+    )
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _ApiError(400, "The request body must be a JSON object.")
+    return body
+
+
+def _recorded_body(raw: bytes, content_type: str) -> Any:
+    if not raw:
+        return None
+    if content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _matches(path: str, path_contains: str | None) -> bool:
+    return path_contains is None or path_contains in path
+
+
+def _required_string(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise _ApiError(400, f"{name} is required.")
+    return value
+
+
+class WebexSimulator:
+    """Fake Webex Calling API, OAuth server and webhook sender, for tests."""
+
+    def __init__(
+        self,
+        *,
+        display_name: str = "Grace Hopper",
+        email: str = "grace.hopper@example.com",
+        phone_number: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token_lifetime: int = 14 * 86400,
+        refresh_token_lifetime: int = 90 * 86400,
+        webhook_timeout: float = 2.0,
+        webhook_retry_delays: Sequence[float] = (),
+        auto_disable_after: int = 5,
+    ) -> None:
+        """Create the simulator; call :meth:`start` to serve it."""
+        self._ids = itertools.count(1)
+        self.client_id = client_id or f"C{secrets.token_hex(32)}"
+        self.client_secret = client_secret or secrets.token_hex(32)
+        self.access_token_lifetime = access_token_lifetime
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.org_id = webex_id("ORGANIZATION", self._uuid("org"))
+        self.app_id = webex_id("APPLICATION", self._uuid("app"))
+        first, _, last = display_name.partition(" ")
+        self.person: dict[str, Any] = {
+            "id": webex_id("PEOPLE", self._uuid("person")),
+            "emails": [email],
+            "phoneNumbers": (
+                [{"type": "work", "value": phone_number, "primary": True}]
+                if phone_number
+                else []
+            ),
+            "displayName": display_name,
+            "nickName": first,
+            "firstName": first,
+            "lastName": last,
+            "orgId": self.org_id,
+            "created": _iso(_utcnow()),
+            "type": "person",
+        }
+        self.base_url = ""
+        self.endpoints: dict[str, SimEndpoint] = {}
+        self.preferred_endpoint_id: str | None = None
+        self.calls: dict[str, SimCall] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[str, SimToken] = {}
+        self._codes: dict[str, dict[str, Any]] = {}
+        self.requests: list[SimRequest] = []
+        self.deliveries: list[SimDelivery] = []
+        # Which scope each API needs. Whether people/me needs people_read is
+        # UNCONFIRMED: required here so that the client proves it asks for it.
+        self.people_scope: str | None = "spark:people_read"
+        # UNCONFIRMED: the status of a command on a call in the wrong state.
+        self.wrong_state_status = 400
+        self.duplicate_webhooks = False
+        self.bad_signatures = False
+        self.auto_disable_after = auto_disable_after
+        self._retry_delays = tuple(webhook_retry_delays)
+        self._webhook_timeout = webhook_timeout
+        self._failures: dict[str, int] = {}
+        self._faults: list[_Fault] = []
+        self._slows: list[_Slow] = []
+        self._drops = 0
+        self._holding = False
+        self._held: list[_Event] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        # API requests being handled: their events may not be scheduled yet.
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._last_stamp: datetime | None = None
+        self._call_numbers = itertools.count(960542029)
+        self._session: ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        me = "/v1/telephony/config/people/me/settings"
+        app.add_routes(
+            [
+                web.get("/v1/authorize", self._authorize),
+                web.post("/v1/access_token", self._access_token),
+                web.get("/v1/people/me", self._people_me),
+                web.get(f"{me}/availablePreferredAnswerEndpoints", self._endpoints),
+                web.get(f"{me}/preferredAnswerEndpoint", self._get_preferred),
+                web.put(f"{me}/preferredAnswerEndpoint", self._put_preferred),
+                web.get("/v1/telephony/calls", self._list_calls),
+                web.get("/v1/telephony/calls/{call_id}", self._get_call),
+                web.post("/v1/telephony/calls/{command}", self._command),
+                web.get("/v1/webhooks", self._list_webhooks),
+                web.post("/v1/webhooks", self._create_webhook),
+                web.get("/v1/webhooks/{webhook_id}", self._get_webhook),
+                web.put("/v1/webhooks/{webhook_id}", self._update_webhook),
+                web.delete("/v1/webhooks/{webhook_id}", self._delete_webhook),
+                web.post("/_sim/ring", self._sim_ring),
+                web.post("/_sim/hangup", self._sim_hangup),
+                web.post("/_sim/answer_elsewhere", self._sim_answer_elsewhere),
+            ]
+        )
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = any free port); return the base URL."""
+        self._ensure_session()
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{bound_port}/v1"
+        return self.base_url
+
+    @property
+    def authorize_url(self) -> str:
+        """The OAuth2 authorize endpoint."""
+        return f"{self.base_url}/authorize"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth2 token endpoint."""
+        return f"{self.base_url}/access_token"
+
+    async def close(self) -> None:
+        """Cancel pending deliveries and stop the client session and server."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._held.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _ensure_session(self) -> ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = ClientSession()
+        return self._session
+
+    def _uuid(self, kind: str) -> str:
+        """A stable uuid: sequential per simulator, so snapshots stay the same."""
+        return str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"webex-sim/{kind}/{next(self._ids)}")
+        )
+
+    # ----------------------------------------------------------- data set-up
+
+    def add_endpoint(
+        self, name: str, type_: str = "DEVICE", *, answer_capable: bool = True
+    ) -> str:
+        """Add a preferred answer endpoint (DEVICE, APPLICATION, HOTDESKING_GUEST)."""
+        if type_ not in _ENDPOINT_TYPES:
+            raise ValueError(f"unknown endpoint type {type_}")
+        endpoint = SimEndpoint(
+            id=webex_id(type_, self._uuid("endpoint")),
+            name=name,
+            type=type_,
+            answer_capable=answer_capable,
+        )
+        self.endpoints[endpoint.id] = endpoint
+        return endpoint.id
+
+    def endpoint_id(self, name: str) -> str:
+        """The id of the endpoint called ``name``."""
+        return next(e.id for e in self.endpoints.values() if e.name == name)
+
+    def add_webhook(
+        self,
+        name: str,
+        target_url: str,
+        *,
+        resource: str = "telephony_calls",
+        event: str = "all",
+        secret: str | None = None,
+        status: str = "active",
+    ) -> str:
+        """Register a webhook as if created through the API; return its id."""
+        webhook: dict[str, Any] = {
+            "id": webex_id("WEBHOOK", self._uuid("webhook")),
+            "name": name,
+            "targetUrl": target_url,
+            "resource": resource,
+            "event": event,
+            "orgId": self.org_id,
+            "createdBy": self.person["id"],
+            "appId": self.app_id,
+            "ownedBy": "creator",
+            "status": status,
+            "created": _iso(_utcnow()),
+        }
+        if secret is not None:
+            webhook["secret"] = secret
+        self.webhooks[webhook["id"]] = webhook
+        return str(webhook["id"])
+
+    def disable_webhook(self, webhook_id: str | None = None) -> None:
+        """Set a webhook (every webhook if None) inactive, as Webex does."""
+        for key, webhook in self.webhooks.items():
+            if webhook_id is None or key == webhook_id:
+                webhook["status"] = "inactive"
+
+    # ---------------------------------------------------------------- tokens
+
+    def issue_tokens(self, scopes: Sequence[str] | None = None) -> dict[str, Any]:
+        """Issue a token pair as a completed sign-in would; return the response."""
+        return self._new_token(
+            frozenset(ALL_SCOPES if scopes is None else scopes),
+            refresh_token=None,
+        )
+
+    def _new_token(
+        self, scopes: frozenset[str], refresh_token: str | None
+    ) -> dict[str, Any]:
+        now = time.time()
+        previous = self._by_refresh(refresh_token) if refresh_token else None
+        org = self.org_id[-12:]
+        token = SimToken(
+            access_token=f"{secrets.token_urlsafe(48)}_PF84_{org}",
+            refresh_token=(
+                previous.refresh_token
+                if previous
+                else f"{secrets.token_urlsafe(48)}_PF84_{org}"
+            ),
+            scopes=scopes,
+            expires_at=now + self.access_token_lifetime,
+            refresh_expires_at=(
+                previous.refresh_expires_at
+                if previous
+                else now + self.refresh_token_lifetime
+            ),
+        )
+        self.tokens[token.access_token] = token
+        return {
+            "access_token": token.access_token,
+            "expires_in": self.access_token_lifetime,
+            # UNCONFIRMED: Webex keeps the refresh token on refresh (its
+            # lifetime counts down); a client should store whatever comes back.
+            "refresh_token": token.refresh_token,
+            "refresh_token_expires_in": max(0, int(token.refresh_expires_at - now)),
+            "token_type": "Bearer",
+            "scope": " ".join(sorted(scopes)),
+        }
+
+    def _by_refresh(self, refresh_token: str) -> SimToken | None:
+        return next(
+            (
+                token
+                for token in self.tokens.values()
+                if token.refresh_token == refresh_token
+            ),
+            None,
+        )
+
+    def expire_access_tokens(self) -> None:
+        """Let every access token issued so far expire now."""
+        for token in self.tokens.values():
+            token.expires_at = 0.0
+
+    def revoke_refresh_tokens(self) -> None:
+        """Make every refresh token issued so far invalid (refresh: invalid_grant)."""
+        for token in self.tokens.values():
+            token.refresh_expires_at = 0.0
+
+    # ------------------------------------------------------------- scenarios
+
+    async def ring(
+        self,
+        remote_number: str,
+        remote_name: str | None = None,
+        *,
+        call_type: str = "external",
+    ) -> str:
+        """An incoming call alerts every endpoint: created/received; its id."""
+        party: dict[str, Any] = {"privacyEnabled": False, "callType": call_type}
+        if remote_name is not None:
+            party["name"] = remote_name
+        party["number"] = remote_number
+        call = self._new_call("terminator", "alerting", party)
+        self._emit(call, "created", "received")
+        return call.id
+
+    def _new_call(
+        self, personality: Personality, state: State, party: dict[str, Any]
+    ) -> SimCall:
+        call = SimCall(
+            id=webex_id("CALL", f"callhalf-{next(self._call_numbers)}:0"),
+            call_session_id=base64.b64encode(self._uuid("session").encode())
+            .decode()
+            .rstrip("="),
+            personality=personality,
+            state=state,
+            remote_party=party,
+        )
+        self.calls[call.id] = call
+        return call
+
+    def _live(self, call_id: str) -> SimCall:
+        call = self.calls[call_id]
+        if call.state == "disconnected":
+            raise ValueError("call has already ended")
+        return call
+
+    async def answer_on_device(self, call_id: str, endpoint_id: str) -> None:
+        """The user picks up on one endpoint (not through the API)."""
+        call = self._live(call_id)
+        if call.state != "alerting":
+            raise ValueError("call is not alerting")
+        self._answer(call, self.endpoints[endpoint_id])
+
+    async def answer_elsewhere(self, call_id: str) -> None:
+        """Another device or agent answers: deleted/disconnected, completedElsewhere."""
+        call = self._live(call_id)
+        if call.state != "alerting":
+            raise ValueError("call is not alerting")
+        call.completed_elsewhere = True
+        self._disconnect(call)
+
+    async def remote_hangup(self, call_id: str) -> None:
+        """The far end hangs up (or gives up ringing): deleted/disconnected."""
+        self._disconnect(self._live(call_id))
+
+    async def hold(self, call_id: str) -> None:
+        """The user holds the call on their device: updated/held (UNCONFIRMED)."""
+        self._set_hold(self._live(call_id), "held")
+
+    async def remote_hold(self, call_id: str) -> None:
+        """The far end (same org) holds the call: state remoteHeld."""
+        self._set_hold(self._live(call_id), "remoteHeld")
+
+    async def resume(self, call_id: str) -> None:
+        """Back to connected: updated/resumed (eventType UNCONFIRMED)."""
+        call = self._live(call_id)
+        if call.state not in ("held", "remoteHeld"):
+            raise ValueError("call is not held")
+        call.state = "connected"
+        self._emit(call, "updated", "resumed")
+
+    async def dial(self, destination: str, endpoint_id: str | None = None) -> str:
+        """Place a call; on a DEVICE endpoint it first alerts as clickToDial."""
+        endpoint = self.endpoints[endpoint_id] if endpoint_id else None
+        call = self._place(destination, endpoint)
+        # UNCONFIRMED: the eventType of a placed call.
+        self._emit(call, "created", "originated")
+        return call.id
+
+    async def remote_answer(self, call_id: str) -> None:
+        """The far end answers an outgoing call: updated/answered."""
+        call = self._live(call_id)
+        if call.state != "connecting":
+            raise ValueError("call is not connecting")
+        call.state = "connected"
+        call.answered = _utcnow()
+        self._emit(call, "updated", "answered")
+
+    def _answer(self, call: SimCall, endpoint: SimEndpoint) -> None:
+        call.endpoint_id = endpoint.id
+        if call.personality == "clickToDial":
+            # The user's device picked up: the call now goes out.
+            call.personality = "originator"
+            call.state = "connecting"
+            self._emit(call, "updated", "updated")
+            return
+        call.state = "connected"
+        call.answered = _utcnow()
+        self._emit(call, "updated", "answered")
+
+    def _disconnect(self, call: SimCall) -> None:
+        call.state = "disconnected"
+        call.disconnected = _utcnow()
+        self._emit(call, "deleted", "disconnected")
+
+    def _set_hold(self, call: SimCall, state: State) -> None:
+        if call.state != "connected":
+            raise ValueError("call is not connected")
+        call.state = state
+        self._emit(call, "updated", "held")
+
+    def _place(self, destination: str, endpoint: SimEndpoint | None) -> SimCall:
+        party = {"number": destination, "privacyEnabled": False, "callType": "external"}
+        if endpoint is not None and endpoint.type == "DEVICE":
+            call = self._new_call("clickToDial", "alerting", party)
+        else:
+            call = self._new_call("originator", "connecting", party)
+        call.endpoint_id = endpoint.id if endpoint else None
+        return call
+
+    # -------------------------------------------------------- fault control
+
+    def fail_next(
+        self,
+        status: int,
+        path_contains: str | None = None,
+        retry_after: float | None = None,
+        count: int = 1,
+        *,
+        message: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching /v1 requests with ``status``."""
+        self._faults.append(_Fault(status, count, retry_after, path_contains, message))
+
+    def slow_next(
+        self, seconds: float, *, count: int = 1, path_contains: str | None = None
+    ) -> None:
+        """Delay the responses to the next ``count`` matching /v1 requests."""
+        self._slows.append(_Slow(seconds, count, path_contains))
+
+    def drop_next_webhook(self, count: int = 1) -> None:
+        """Lose the next ``count`` events: recorded as dropped, never sent."""
+        self._drops += count
+
+    def hold_webhooks(self) -> None:
+        """Queue events instead of delivering them."""
+        self._holding = True
+
+    async def release_webhooks(self, *, reverse: bool = False) -> None:
+        """Deliver the held events (newest first if ``reverse``); stop holding.
+
+        Returns once the released deliveries have finished.
+        """
+        self._holding = False
+        held, self._held = self._held, []
+        if reverse:
+            held.reverse()
+        if held:
+            await asyncio.wait([self._schedule(held)])
+
+    async def wait_for_webhooks(self) -> None:
+        """Wait until API requests are answered and every delivery has finished."""
+        while True:
+            await self._idle.wait()
+            pending = [task for task in self._tasks if not task.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
+
+    # ------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(_SIM_PREFIX):
+            return await self._run_handler(request, handler)
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            return await self._handle(request, handler)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
+
+    async def _handle(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        await self._record(request)
+        delay = self._take_slow(request.path)
+        response: web.StreamResponse | None = self._take_fault(
+            request.path
+        ) or self._check_auth(request)
+        if response is None:
+            request[_AFTER] = []
+            response = await self._run_handler(request, handler)
+        if delay:
+            await asyncio.sleep(delay)
+        after = request.get(_AFTER)
+        if after:
+            # Webhooks caused by a command go out after its response is sent.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            for callback in after:
+                callback()
+        return response
+
+    @staticmethod
+    async def _run_handler(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except _ApiError as err:
+            return err.response()
+        except web.HTTPMethodNotAllowed:
+            return error_response(405)
+        except web.HTTPNotFound:
+            return error_response(404)
+        return response
+
+    async def _record(self, request: web.Request) -> None:
+        raw = await request.read()
+        self.requests.append(
+            SimRequest(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=_recorded_body(raw, request.content_type),
+            )
+        )
+
+    def _take_slow(self, path: str) -> float:
+        for slow in self._slows:
+            if _matches(path, slow.path_contains):
+                slow.remaining -= 1
+                if slow.remaining <= 0:
+                    self._slows.remove(slow)
+                return slow.seconds
+        return 0.0
+
+    def _take_fault(self, path: str) -> web.Response | None:
+        for fault in self._faults:
+            if _matches(path, fault.path_contains):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                headers = (
+                    {"Retry-After": f"{fault.retry_after:g}"}
+                    if fault.retry_after is not None
+                    else None
+                )
+                return error_response(fault.status, fault.message, headers=headers)
+        return None
+
+    def _check_auth(self, request: web.Request) -> web.Response | None:
+        if request.path in _OPEN_PATHS:
+            return None
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        token = self.tokens.get(given) if scheme == "Bearer" else None
+        if token is None or token.expires_at <= time.time():
+            return error_response(401)
+        request[_TOKEN] = token
+        return None
+
+    @staticmethod
+    def _need_scope(request: web.Request, scope: str | None) -> None:
+        if scope is not None and scope not in request[_TOKEN].scopes:
+            raise _ApiError(403, f"Missing required scope: {scope}")
+
+    # ----------------------------------------------------------------- OAuth
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Sign-in and consent happen at once: redirect back with a code."""
+        query = request.query
+        redirect_uri = query.get("redirect_uri")
+        if query.get("client_id") != self.client_id or not redirect_uri:
+            raise _ApiError(400, "Invalid client_id or redirect_uri.")
+        if query.get("response_type") != "code":
+            raise _ApiError(400, "response_type must be code.")
+        scopes = frozenset(query.get("scope", "").split())
+        if not scopes <= set(ALL_SCOPES):
+            raise _ApiError(400, "Invalid scope.")
+        code = secrets.token_urlsafe(32)
+        self._codes[code] = {"redirect_uri": redirect_uri, "scopes": scopes}
+        params = {"code": code}
+        if "state" in query:
+            params["state"] = query["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        raise web.HTTPFound(f"{redirect_uri}{separator}{urlencode(params)}")
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
+            return _oauth_error(401, "invalid_client", "Invalid client credentials.")
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            code = self._codes.pop(str(form.get("code", "")), None)
+            if code is None or code["redirect_uri"] != form.get("redirect_uri"):
+                return _oauth_error(400, "invalid_grant", "Invalid authorization code.")
+            return web.json_response(self._new_token(code["scopes"], None))
+        if grant == "refresh_token":
+            refresh = str(form.get("refresh_token", ""))
+            token = self._by_refresh(refresh) if refresh else None
+            if token is None or token.refresh_expires_at <= time.time():
+                return _oauth_error(
+                    400, "invalid_grant", "The refresh token is invalid or expired."
+                )
+            return web.json_response(self._new_token(token.scopes, refresh))
+        return _oauth_error(
+            400, "unsupported_grant_type", "grant_type is not supported."
+        )
+
+    # ----------------------------------------------------- people, endpoints
+
+    async def _people_me(self, request: web.Request) -> web.Response:
+        self._need_scope(request, self.people_scope)
+        return web.json_response(self.person)
+
+    async def _endpoints(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:telephony_config_read")
+        return web.json_response(
+            {
+                "endpoints": [
+                    {
+                        "id": endpoint.id,
+                        "type": endpoint.type,
+                        "name": endpoint.name,
+                        "isPreferredAnswerEndpoint": endpoint.id
+                        == self.preferred_endpoint_id,
+                    }
+                    for endpoint in self.endpoints.values()
+                ]
+            }
+        )
+
+    async def _get_preferred(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:telephony_config_read")
+        endpoint = self.endpoints.get(self.preferred_endpoint_id or "")
+        if endpoint is None:
+            # Documented: no preferred endpoint set -> the API returns empty.
+            return web.json_response({})
+        return web.json_response(
+            {"id": endpoint.id, "type": endpoint.type, "name": endpoint.name}
+        )
+
+    async def _put_preferred(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:telephony_config_write")
+        body = await _json_object(request)
+        wanted = body.get("id")
+        if wanted is not None and wanted not in self.endpoints:
+            raise _ApiError(400, "Invalid endpoint id.")
+        self.preferred_endpoint_id = wanted
+        # UNCONFIRMED: the success status of this PUT.
+        return web.Response(status=204)
+
+    # ------------------------------------------------------------------ calls
+
+    def _call_object(self, call: SimCall, *, key: str = "id") -> dict[str, Any]:
+        data: dict[str, Any] = {
+            key: call.id,
+            "callSessionId": call.call_session_id,
+            "personality": call.personality,
+            "state": call.state,
+            "remoteParty": dict(call.remote_party),
+            "appearance": 1,
+            "created": _iso(call.created),
+        }
+        if call.answered is not None:
+            data["answered"] = _iso(call.answered)
+        data["muteCapable"] = call.state in ("connected", "held", "remoteHeld")
+        data["muted"] = False
+        return data
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:calls_read")
+        return web.json_response(
+            {
+                "items": [
+                    self._call_object(call)
+                    for call in self.calls.values()
+                    if call.state != "disconnected"
+                ]
+            }
+        )
+
+    async def _get_call(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:calls_read")
+        call = self.calls.get(request.match_info["call_id"])
+        if call is None or call.state == "disconnected":
+            raise _ApiError(404, "Call not found.")
+        return web.json_response(self._call_object(call))
+
+    async def _command(self, request: web.Request) -> web.Response:
+        self._need_scope(request, "spark:calls_write")
+        command = request.match_info["command"]
+        body = await _json_object(request)
+        if command == "dial":
+            return self._dial_command(request, body)
+        if command not in ("answer", "reject", "hangup", "hold", "resume"):
+            raise _ApiError(404)
+        call_id = _required_string(body, "callId")
+        call = self.calls.get(call_id)
+        if call is None or call.state == "disconnected":
+            # UNCONFIRMED: what Webex answers for an unknown or ended call.
+            raise _ApiError(404, "Call not found.")
+        emit = self._run_command(command, call, body)
+        call.commands.append({**body, "command": command})
+        request[_AFTER].append(emit)
+        return web.Response(status=204)
+
+    def _wrong_state(self, message: str) -> _ApiError:
+        return _ApiError(self.wrong_state_status, message)
+
+    def _run_command(
+        self, command: str, call: SimCall, body: dict[str, Any]
+    ) -> Callable[[], None]:
+        """Check and apply one command; return what emits its events."""
+        if command == "answer":
+            endpoint = self._answer_endpoint(body)
+            if call.state != "alerting":
+                raise self._wrong_state("The device is not alerting for the call.")
+            return lambda: self._answer(call, endpoint)
+        if command == "reject":
+            action = body.get("action", "busy")
+            if action not in _REJECT_ACTIONS:
+                raise _ApiError(400, "Invalid action.")
+            if call.state != "alerting" or call.personality != "terminator":
+                raise self._wrong_state(
+                    "Only an alerting incoming call can be rejected."
+                )
+            call.reject_action = str(action)
+            # "ignore" stops alerting the user's devices while the caller keeps
+            # hearing ringback; the events it causes are UNCONFIRMED: the user's
+            # call is gone (deleted/disconnected), as for busy.
+            return lambda: self._disconnect(call)
+        if command == "hangup":
+            if call.state == "alerting" and call.personality == "terminator":
+                call.reject_action = "busy"  # documented: rejected and sent to busy
+            return lambda: self._disconnect(call)
+        if command == "hold":
+            if call.state != "connected":
+                raise self._wrong_state("Only a connected call can be held.")
+            return lambda: self._set_hold(call, "held")
+        if call.state != "held":
+            raise self._wrong_state("Only a held call can be resumed.")
+
+        def resume() -> None:
+            call.state = "connected"
+            self._emit(call, "updated", "resumed")
+
+        return resume
+
+    def _answer_endpoint(self, body: dict[str, Any]) -> SimEndpoint:
+        endpoint_id = body.get("endpointId")
+        if endpoint_id is None:
+            # "When no endpointId is specified, the call is answered on the
+            # user's primary device."
+            endpoint_id = self.preferred_endpoint_id or next(iter(self.endpoints), "")
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise _ApiError(
+                400,
+                "The endpointId must be one of the endpointIds returned by the Get "
+                "Preferred Answer Endpoint API.",
+            )
+        if not endpoint.answer_capable:
+            raise self._wrong_state("The device does not support answer via API.")
+        return endpoint
+
+    def _dial_command(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        destination = _required_string(body, "destination")
+        endpoint_id = body.get("endpointId")
+        endpoint = self.endpoints.get(endpoint_id) if endpoint_id else None
+        if endpoint_id and endpoint is None:
+            raise _ApiError(400, "Invalid endpointId.")
+        call = self._place(destination, endpoint)
+        request[_AFTER].append(lambda: self._emit(call, "created", "originated"))
+        return web.json_response(
+            {"callId": call.id, "callSessionId": call.call_session_id}, status=201
+        )
+
+    # --------------------------------------------------------------- webhooks
+
+    def _webhook(self, request: web.Request) -> dict[str, Any]:
+        webhook = self.webhooks.get(request.match_info["webhook_id"])
+        if webhook is None:
+            raise _ApiError(404)
+        return webhook
+
+    async def _list_webhooks(self, request: web.Request) -> web.Response:
+        try:
+            size = int(request.query.get("max", _PAGE_MAX))
+            start = int(request.query.get("cursor", "0"))
+        except ValueError:
+            raise _ApiError(400, "max and cursor must be whole numbers.") from None
+        if not 1 <= size <= _PAGE_MAX or start < 0:
+            raise _ApiError(400, f"max must be between 1 and {_PAGE_MAX}.")
+        items = list(self.webhooks.values())
+        headers = {}
+        if start + size < len(items):
+            # Webex's cursor is opaque; an offset serves here.
+            next_url = request.url.update_query(
+                {"max": str(size), "cursor": str(start + size)}
+            )
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return web.json_response(
+            {"items": items[start : start + size]}, headers=headers
+        )
+
+    async def _create_webhook(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        name = _required_string(body, "name")
+        target_url = _required_string(body, "targetUrl")
+        resource = _required_string(body, "resource")
+        event = _required_string(body, "event")
+        if not target_url.startswith(("http://", "https://")):
+            raise _ApiError(400, "targetUrl must be an http or https URL.")
+        if resource not in _WEBHOOK_RESOURCES or event not in _WEBHOOK_EVENTS:
+            raise _ApiError(400, "Unsupported resource or event.")
+        if resource == "telephony_calls":
+            # "Creating a webhook requires 'read' scope on the resource".
+            self._need_scope(request, "spark:calls_read")
+        secret = body.get("secret")
+        webhook_id = self.add_webhook(
+            name,
+            target_url,
+            resource=resource,
+            event=event,
+            secret=secret if isinstance(secret, str) and secret else None,
+        )
+        return web.json_response(self.webhooks[webhook_id])
+
+    async def _get_webhook(self, request: web.Request) -> web.Response:
+        return web.json_response(self._webhook(request))
+
+    async def _update_webhook(self, request: web.Request) -> web.Response:
+        webhook = self._webhook(request)
+        body = await _json_object(request)
+        name = _required_string(body, "name")
+        target_url = _required_string(body, "targetUrl")
+        status = body.get("status", webhook["status"])
+        if status not in ("active", "inactive"):
+            raise _ApiError(400, "status must be active or inactive.")
+        webhook.update(name=name, targetUrl=target_url, status=status)
+        if isinstance(body.get("secret"), str):
+            webhook["secret"] = body["secret"]
+        if status == "active":
+            self._failures.pop(webhook["id"], None)
+        return web.json_response(webhook)
+
+    async def _delete_webhook(self, request: web.Request) -> web.Response:
+        webhook = self._webhook(request)
+        del self.webhooks[webhook["id"]]
+        return web.Response(status=204)
+
+    # --------------------------------------------------------- control routes
+
+    async def _sim_ring(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        number = body.get("number")
+        if not isinstance(number, str) or not number:
+            return web.json_response({"error": "number is required"}, status=400)
+        name = body.get("name")
+        call_id = await self.ring(number, name if isinstance(name, str) else None)
+        return web.json_response({"callId": call_id})
+
+    async def _sim_hangup(self, request: web.Request) -> web.Response:
+        return await self._sim_call_action(request, self.remote_hangup)
+
+    async def _sim_answer_elsewhere(self, request: web.Request) -> web.Response:
+        return await self._sim_call_action(request, self.answer_elsewhere)
+
+    async def _sim_call_action(
+        self, request: web.Request, action: Callable[[str], Any]
+    ) -> web.Response:
+        body = await _json_object(request)
+        try:
+            await action(str(body["callId"]))
+        except (KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"result": "ok"})
+
+    # ------------------------------------------------------------- deliveries
+
+    def _next_stamp(self) -> str:
+        now = _utcnow()
+        if self._last_stamp is not None and now <= self._last_stamp:
+            now = self._last_stamp + timedelta(milliseconds=1)
+        self._last_stamp = now
+        return _iso(now)
+
+    def _emit(self, call: SimCall, event: str, event_type: str) -> None:
+        """Snapshot ``call`` as an event's data and deliver (or hold) it."""
+        data = self._call_object(call, key="callId")
+        if call.endpoint_id is not None and call.endpoint_id in self.endpoints:
+            data["endpointId"] = call.endpoint_id
+            data["endpointType"] = self.endpoints[call.endpoint_id].type
+        if call.disconnected is not None:
+            data["disconnected"] = _iso(call.disconnected)
+        data["eventType"] = event_type
+        data["eventTimestamp"] = self._next_stamp()
+        data["completedElsewhere"] = call.completed_elsewhere
+        item = _Event(call.id, event, data, self.duplicate_webhooks)
+        if self._holding:
+            self._held.append(item)
+        else:
+            self._schedule([item])
+
+    def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
+        """Deliver ``events`` in order, after earlier deliveries of their calls."""
+        keys = {event.call_id for event in events}
+        previous = [
+            task
+            for key in keys
+            if (task := self._chains.get(key)) is not None and not task.done()
+        ]
+        task = asyncio.create_task(self._deliver_all(previous, events))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        for key in keys:
+            self._chains[key] = task
+        task.add_done_callback(lambda done: self._forget_chain(keys, done))
+        return task
+
+    def _forget_chain(self, keys: set[str], task: asyncio.Task[None]) -> None:
+        for key in keys:
+            if self._chains.get(key) is task:
+                del self._chains[key]
+
+    async def _deliver_all(
+        self, previous: list[asyncio.Task[None]], events: list[_Event]
+    ) -> None:
+        if previous:
+            await asyncio.wait(previous)
+        for event in events:
+            dropped = self._drops > 0
+            if dropped:
+                self._drops -= 1
+            for webhook in list(self.webhooks.values()):
+                if self._wants(webhook, event):
+                    await self._deliver(webhook, event, dropped=dropped)
+
+    @staticmethod
+    def _wants(webhook: Mapping[str, Any], event: _Event) -> bool:
+        return (
+            webhook["resource"] == "telephony_calls"
+            and webhook["status"] == "active"
+            and webhook["event"] in ("all", event.event)
+        )
+
+    def _envelope(self, webhook: Mapping[str, Any], event: _Event) -> dict[str, Any]:
+        """The observed envelope: data first, then the webhook's own fields."""
+        envelope: dict[str, Any] = {
+            "data": event.data,
+            "resource": webhook["resource"],
+            "created": webhook["created"],
+            "orgId": webhook["orgId"],
+            "actorId": self.person["id"],
+            "createdBy": webhook["createdBy"],
+            "appId": webhook["appId"],
+            "name": webhook["name"],
+            "id": webhook["id"],
+            "event": event.event,
+            "targetUrl": webhook["targetUrl"],
+            "ownedBy": webhook["ownedBy"],
+            "status": webhook["status"],
+        }
+        if "filter" in webhook:
+            envelope["filter"] = webhook["filter"]
+        return envelope
+
+    async def _deliver(
+        self, webhook: dict[str, Any], event: _Event, *, dropped: bool
+    ) -> None:
+        envelope = self._envelope(webhook, event)
+        if dropped:
+            self._log(webhook, event, envelope, None, dropped=True)
+            return
+        body = json.dumps(envelope, separators=(",", ":")).encode()
+        copies = 2 if event.duplicate else 1
+        for _ in range(copies):
+            for delay in (0.0, *self._retry_delays):
+                if delay:
+                    await asyncio.sleep(delay)
+                status = await self._post(webhook, body)
+                self._log(webhook, event, envelope, status, dropped=False)
+                if self._count(webhook, status):
+                    break
+            else:
+                return
+
+    def _count(self, webhook: dict[str, Any], status: int | None) -> bool:
+        """Count a failure (auto-disable after enough); True when delivered."""
+        if status is not None and 200 <= status < 300:
+            self._failures.pop(webhook["id"], None)
+            return True
+        failures = self._failures.get(webhook["id"], 0) + 1
+        self._failures[webhook["id"]] = failures
+        if failures >= self.auto_disable_after:
+            # UNCONFIRMED threshold: Webex disables webhooks that keep failing.
+            webhook["status"] = "inactive"
+        return False
+
+    async def _post(self, webhook: Mapping[str, Any], body: bytes) -> int | None:
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "TrackingID": f"WH_{uuid.uuid4()}",
+        }
+        secret = webhook.get("secret")
+        if secret:
+            key = secrets.token_hex(16) if self.bad_signatures else secret
+            headers["X-Spark-Signature"] = sign(key, body)
+        try:
+            async with self._ensure_session().post(
+                webhook["targetUrl"],
+                data=body,
+                headers=headers,
+                timeout=ClientTimeout(total=self._webhook_timeout),
+                allow_redirects=False,
+            ) as response:
+                return response.status
+        except TimeoutError, ClientError, OSError:
+            return None
+
+    def _log(
+        self,
+        webhook: Mapping[str, Any],
+        event: _Event,
+        envelope: dict[str, Any],
+        status: int | None,
+        *,
+        dropped: bool,
+    ) -> None:
+        self.deliveries.append(
+            SimDelivery(
+                webhook_id=webhook["id"],
+                url=webhook["targetUrl"],
+                event=event.event,
+                event_type=event.data["eventType"],
+                call_id=event.call_id,
+                status=status,
+                dropped=dropped,
+                envelope=envelope,
+            )
+        )
+
+
+# ------------------------------------------------------------------ standalone
+
+
+async def _serve(host: str, port: int) -> None:
+    simulator = WebexSimulator(phone_number="+1 555 010 0100")
+    simulator.add_endpoint("Cisco 8865 (Kitchen)", "DEVICE")
+    simulator.add_endpoint("Webex Desktop Application", "APPLICATION")
+    base_url = await simulator.start(host, port)
+    tokens = simulator.issue_tokens()
+    sys.stdout.write(
+        f"Webex simulator listening on {base_url}\n"
+        f"  authorize:     {simulator.authorize_url}\n"
+        f"  token:         {simulator.token_url}\n"
+        f"  client id:     {simulator.client_id}\n"
+        f"  client secret: {simulator.client_secret}\n"
+        f"  access token:  {tokens['access_token']}\n"
+        f"  refresh token: {tokens['refresh_token']}\n"
+        f"  person:        {simulator.person['displayName']}\n"
+        f"  control:       POST {base_url.removesuffix('/v1')}"
+        "/_sim/ring|hangup|answer_elsewhere\n"
+    )
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the simulator until interrupted."""
+    parser = argparse.ArgumentParser(description="Webex Calling simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.host, args.port))
+    sys.stdout.write("Webex simulator stopped\n")
+
+
+if __name__ == "__main__":
+    main()
