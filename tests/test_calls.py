@@ -209,3 +209,24 @@ def test_stop_listening() -> None:
     stop()
     book.apply(event("e1", CallState.RINGING, 1))
     assert changes == []
+
+
+def test_reconcile_ends_only_calls_it_could_have_listed() -> None:
+    book = CallBook()
+    changes = recorder(book)
+    book.apply(event("a1", CallState.RINGING, 1, call_id="a"))
+    book.apply(event("b1", CallState.TALKING, 1, call_id="b"))
+    book.apply(event("c1", CallState.RINGING, 1, call_id="c"))
+    book.apply(event("c2", CallState.ENDED, 2, call_id="c"))
+    live_before = {"a", "b", "c"}  # c ended while the list was on its way
+    # Meanwhile "d" began: too new for the list, so it stays.
+    book.apply(event("d1", CallState.RINGING, 3, call_id="d"))
+    snapshot = [event("b-now", CallState.ON_HOLD, 5, call_id="b")]
+    reconciled = book.reconcile(snapshot, live_before, datetime.fromtimestamp(6, UTC))
+    assert [(c.call.call_id, c.call.state) for c in reconciled] == [
+        ("b", CallState.ON_HOLD),
+        ("a", CallState.ENDED),
+    ]
+    assert reconciled[1].event_type is CallEventType.MISSED
+    assert {call.call_id for call in book.live_calls()} == {"b", "d"}
+    assert len(changes) == 7

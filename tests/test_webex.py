@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 import json
+from pathlib import Path
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,12 +22,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import load_json_object
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.switchboard.application_credentials import (
+    async_get_description_placeholders,
+)
 from custom_components.switchboard.const import (
     CONF_PROVIDER,
     CONF_REGISTERED_URL,
@@ -44,6 +50,13 @@ DESK_BUTTON = "button.cisco_8865_kitchen_answer"
 APP = "sensor.webex_desktop_application_call"
 APP_BUTTON = "button.webex_desktop_application_answer"
 CALLER = "+15557654321"
+TRANSLATIONS = (
+    Path(__file__).parent.parent
+    / "custom_components"
+    / "switchboard"
+    / "translations"
+    / "en.json"
+)
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str:
@@ -627,4 +640,72 @@ async def test_reconcile_failure_keeps_the_state(
     webex.fail_next(500, "/telephony/calls")
     async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL * 1.1)
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, DESK) == "ringing"
+
+
+@pytest.mark.usefixtures(
+    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
+)
+async def test_sign_in_refused_by_webex(
+    hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "webex"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: webex.base_url}
+    )
+    webex.fail_next(401, "/people/me")
+    result = await authorize(hass, ha_client, webex, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_auth"
+
+
+async def test_credentials_dialog_says_where_they_come_from(
+    hass: HomeAssistant,
+) -> None:
+    placeholders = await async_get_description_placeholders(hass)
+    strings = load_json_object(TRANSLATIONS)["application_credentials"]
+    assert set(placeholders) == set(
+        re.findall(r"\{(\w+)\}", str(strings["description"]))
+    )
+    assert placeholders["redirect_url"] == "https://my.home-assistant.io/redirect/oauth"
+
+
+@pytest.mark.usefixtures("setup_webex", "fast_retries")
+async def test_token_endpoint_down_is_a_connection_error(
+    hass: HomeAssistant, webex: WebexSimulator, setup_webex: MockConfigEntry
+) -> None:
+    await ring(hass, webex)
+    hass.config_entries.async_update_entry(
+        setup_webex,
+        data={
+            **setup_webex.data,
+            "token": {**setup_webex.data["token"], "expires_at": 0},
+        },
+    )
+    webex.fail_next(500, "/access_token", count=3)
+    with pytest.raises(HomeAssistantError) as raised:
+        await act(hass, "answer_call")
+    assert raised.value.translation_key == "cannot_connect"
+    assert commands(webex, "answer") == []
+    assert state_of(hass, DESK) == "ringing"
+
+
+@pytest.mark.usefixtures("setup_webex")
+async def test_unknown_end_stays_when_webex_cannot_be_asked(
+    hass: HomeAssistant, webex: WebexSimulator
+) -> None:
+    call_id = await ring(hass, webex)
+    webex.drop_next_webhook()
+    await webex.remote_hangup(call_id)
+    await settle(hass, webex)
+    webex.fail_next(503, f"/telephony/calls/{call_id}")
+    with pytest.raises(HomeAssistantError) as raised:
+        await act(hass, "answer_call")
+    assert raised.value.translation_key == "call_ended"
+    await hass.async_block_till_done()
     assert state_of(hass, DESK) == "ringing"

@@ -11,6 +11,7 @@ import aiohttp
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
+    ConfigEntry,
     ConfigFlowResult,
 )
 from homeassistant.const import (
@@ -335,6 +336,8 @@ class SwitchboardConfigFlow(
         )
         try:
             account = await client.async_get_account()
+        except AuthenticationError:
+            return self.async_abort(reason="invalid_auth")
         except ProviderError as err:
             LOGGER.warning("Webex refused to say who signed in: %s", err)
             return self.async_abort(reason="cannot_connect")
@@ -368,11 +371,9 @@ class SwitchboardConfigFlow(
             client = create_webex_client(
                 self.hass, data, StaticToken(entry.data["token"]["access_token"])
             )
-            errors, account = await _async_account(client)
-            if account is not None:
-                await self.async_set_unique_id(account.account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
+            errors, done = await self._async_save(entry, client, data)
+            if done:
+                return done
         return self._reconfigure_form(
             "reconfigure_webex",
             WEBEX_SCHEMA,
@@ -431,11 +432,10 @@ class SwitchboardConfigFlow(
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
-            errors, _ = await _async_account(create_graph_client(self.hass, data))
-            if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
-                )
+            client = create_graph_client(self.hass, data)
+            errors, done = await self._async_save(entry, client, data)
+            if done:
+                return done
         return self.async_show_form(
             step_id="reauth_graph",
             data_schema=vol.Schema({vol.Required(CONF_CLIENT_SECRET): PASSWORD}),
@@ -452,9 +452,10 @@ class SwitchboardConfigFlow(
         if user_input is not None:
             data = {**entry.data, **user_input}
             _without_cleared_url(data, user_input)
-            errors, _ = await _async_account(create_graph_client(self.hass, data))
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data=data)
+            client = create_graph_client(self.hass, data)
+            errors, done = await self._async_save(entry, client, data)
+            if done:
+                return done
         return self._reconfigure_form(
             "reconfigure_graph",
             GRAPH_RECONFIGURE_SCHEMA,
@@ -497,15 +498,10 @@ class SwitchboardConfigFlow(
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
-            errors, account = await _async_account(
-                create_genesys_client(self.hass, data)
-            )
-            if account is not None:
-                await self.async_set_unique_id(account.account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
-                )
+            client = create_genesys_client(self.hass, data)
+            errors, done = await self._async_save(entry, client, data)
+            if done:
+                return done
         return self.async_show_form(
             step_id="reauth_genesys",
             data_schema=vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD}),
@@ -524,13 +520,10 @@ class SwitchboardConfigFlow(
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
-            errors, account = await _async_account(
-                create_genesys_client(self.hass, data)
-            )
-            if account is not None:
-                await self.async_set_unique_id(account.account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
+            client = create_genesys_client(self.hass, data)
+            errors, done = await self._async_save(entry, client, data)
+            if done:
+                return done
         return self._reconfigure_form(
             "reconfigure_genesys",
             GENESYS_SCHEMA,
@@ -565,6 +558,23 @@ class SwitchboardConfigFlow(
             PROVIDER_GENESYS: self.async_step_reconfigure_genesys,
         }
         return await steps[self._get_reconfigure_entry().data[CONF_PROVIDER]]()
+
+    async def _async_save(
+        self,
+        entry: ConfigEntry,
+        client: Provider,
+        data: Mapping[str, Any],
+    ) -> tuple[dict[str, str], ConfigFlowResult | None]:
+        """Check the new settings reach the entry's own account, then save them.
+
+        Returns the form errors, or the flow's end once saved and reloaded.
+        """
+        errors, account = await _async_account(client)
+        if account is None:
+            return errors, None
+        await self.async_set_unique_id(account.account_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_account")
+        return {}, self.async_update_reload_and_abort(entry, data=data)
 
     def _reconfigure_form(
         self,

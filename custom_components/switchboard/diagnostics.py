@@ -6,7 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_CLIENT_SECRET,
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_USERNAME,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import HomeAssistant
 
 from .const import (
@@ -14,11 +21,18 @@ from .const import (
     CONF_PREVIOUS_URL,
     CONF_PUBLIC_KEY,
     CONF_REGISTERED_URL,
+    CONF_WEBHOOK_SECRET,
 )
 from .data import SwitchboardConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,
+    CONF_CLIENT_SECRET,
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_USERNAME,
+    CONF_WEBHOOK_SECRET,
+    "callbackUri",
     CONF_PUBLIC_KEY,
     CONF_WEBHOOK_ID,
     CONF_CLOUDHOOK_URL,
