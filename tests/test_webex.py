@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 import re
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
@@ -39,7 +40,13 @@ from custom_components.switchboard.const import (
     DOMAIN,
 )
 from custom_components.switchboard.reconcile import RECONCILE_INTERVAL
-from tests.fixtures.webex import WEBEX_DESK_PHONE, WEBEX_PERSON, WEBEX_WEBHOOK_ID
+from custom_components.switchboard.webhook import REGISTRATION_CHECK_INTERVAL
+from tests.fixtures.webex import (
+    WEBEX,
+    WEBEX_DESK_PHONE,
+    WEBEX_PERSON,
+    WEBEX_WEBHOOK_ID,
+)
 from tests.simulators.webex import WebexSimulator, sign
 
 from .helpers import HAClient, record_events
@@ -708,4 +715,39 @@ async def test_unknown_end_stays_when_webex_cannot_be_asked(
         await act(hass, "answer_call")
     assert raised.value.translation_key == "call_ended"
     await hass.async_block_till_done()
+    assert state_of(hass, DESK) == "ringing"
+
+
+@pytest.mark.usefixtures("setup_webex", "fast_retries")
+async def test_answer_that_timed_out_but_went_through_succeeds(
+    hass: HomeAssistant, webex: WebexSimulator
+) -> None:
+    await ring(hass, webex)
+    webex.slow_next(0.5, path_contains="/calls/answer")
+    with patch(f"{WEBEX}.REQUEST_TIMEOUT", 0.2):
+        response = await act(hass, "answer_call")
+    assert response is not None
+    # Webex answered the first try; the retry was refused as "not alerting".
+    assert len(commands(webex, "answer")) == 2
+    await settle(hass, webex)
+    assert state_of(hass, DESK) == "talking"
+
+
+@pytest.mark.usefixtures("setup_webex")
+async def test_disabled_webhook_is_reactivated_while_running(
+    hass: HomeAssistant, webex: WebexSimulator
+) -> None:
+    [hook] = our_webhooks(webex)
+    webex.disable_webhook(hook["id"])
+    call_id = await webex.ring(CALLER)
+    await settle(hass, webex)
+    assert state_of(hass, DESK) == "idle"
+    async_fire_time_changed(hass, dt_util.utcnow() + REGISTRATION_CHECK_INTERVAL * 1.1)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [hook] = our_webhooks(webex)
+    assert hook["status"] == "active"
+    assert hass.states.get(DESK).attributes["call_id"] == call_id  # type: ignore[union-attr]
+    webex.fail_next(500, "/webhooks", count=2)
+    async_fire_time_changed(hass, dt_util.utcnow() + REGISTRATION_CHECK_INTERVAL * 2.2)
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, DESK) == "ringing"

@@ -178,10 +178,22 @@ async def async_create_provider(
         return create_graph_client(hass, data)
     if provider == PROVIDER_GENESYS:
         return create_genesys_client(hass, data)
+    tokens = await async_webex_tokens(hass, entry)
+    return create_webex_client(hass, data, tokens, entry.entry_id)
+
+
+async def async_webex_tokens(
+    hass: HomeAssistant, entry: ConfigEntry[Any]
+) -> OAuthTokens:
+    """Return the entry's Webex tokens, refreshed through its application credentials.
+
+    Raises ImplementationUnavailableError or UnknownImplementationError when
+    those credentials are unreachable or gone.
+    """
     implementation = (
         await config_entry_oauth2_flow.async_get_config_entry_implementation(
             hass, entry
         )
     )
     session = config_entry_oauth2_flow.OAuth2Session(hass, entry, implementation)
-    return create_webex_client(hass, data, OAuthTokens(hass, session), entry.entry_id)
+    return OAuthTokens(hass, session)

@@ -24,6 +24,10 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
 )
+from homeassistant.exceptions import (
+    ImplementationUnavailableError,
+    UnknownImplementationError,
+)
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -39,6 +43,7 @@ import probatio as vol
 
 from .clients import (
     StaticToken,
+    async_webex_tokens,
     create_genesys_client,
     create_graph_client,
     create_telnyx_client,
@@ -368,9 +373,11 @@ class SwitchboardConfigFlow(
         if user_input is not None:
             data = {**entry.data, **user_input}
             _without_cleared_url(data, user_input)
-            client = create_webex_client(
-                self.hass, data, StaticToken(entry.data["token"]["access_token"])
-            )
+            try:
+                tokens = await async_webex_tokens(self.hass, entry)
+            except ImplementationUnavailableError, UnknownImplementationError:
+                return self.async_abort(reason="missing_credentials")
+            client = create_webex_client(self.hass, data, tokens, entry.entry_id)
             errors, done = await self._async_save(entry, client, data)
             if done:
                 return done
@@ -462,6 +469,9 @@ class SwitchboardConfigFlow(
             shown=(CONF_TENANT_ID, CONF_CLOUD, CONF_URL),
             user_input=user_input,
             errors=errors,
+            # Where the bot's calling webhook must point, to check or paste again.
+            webhook_url=entry.data.get(CONF_CLOUDHOOK_URL)
+            or self._webhook_url(entry.data[CONF_WEBHOOK_ID]),
         )
 
     # --- Genesys Workspace Web Services ---
@@ -584,6 +594,7 @@ class SwitchboardConfigFlow(
         shown: tuple[str, ...],
         user_input: dict[str, Any] | None,
         errors: dict[str, str],
+        **placeholders: str,
     ) -> ConfigFlowResult:
         """Show an entry's current settings; secrets are never shown back."""
         entry = self._get_reconfigure_entry()
@@ -593,7 +604,7 @@ class SwitchboardConfigFlow(
             data_schema=self.add_suggested_values_to_schema(
                 schema, {**current, **_without_password(user_input)}
             ),
-            description_placeholders={"title": entry.title},
+            description_placeholders={"title": entry.title, **placeholders},
             errors=errors,
         )
 

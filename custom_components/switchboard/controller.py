@@ -18,6 +18,7 @@ from .providers.model import (
     CallAction,
     CallEndedError,
     CallNotFoundError,
+    CallState,
     Device,
     InvalidOptionError,
     PermissionDeniedError,
@@ -29,6 +30,10 @@ from .providers.retry import async_retry
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
+
+
+# Where an answered call is.
+ANSWERED_STATES = (CallState.TALKING, CallState.ON_HOLD)
 
 
 class CallController:
@@ -85,8 +90,22 @@ class CallController:
         except ProviderError as err:
             if isinstance(err, CallEndedError):
                 await self._async_refresh(call)
+            elif isinstance(
+                err, ProviderUnavailableError | ActionNotAllowedError
+            ) and await self._async_took_effect(call, action):
+                # A timed-out first try went through, so the retry was refused:
+                # the provider shows the call where the action wanted it.
+                return call.copy()
             raise self._translate(err, action) from err
         return call.copy()
+
+    async def _async_took_effect(self, call: Call, action: CallAction) -> bool:
+        """Ask the provider whether the call is where `action` would have put it."""
+        await self._async_refresh(call)
+        now = self._calls.get(call.call_id)
+        if action is CallAction.ANSWER:
+            return now is not None and now.state in ANSWERED_STATES
+        return now is None
 
     def _target(self, device: Device, action: CallAction, call_id: str | None) -> Call:
         call = self._calls.find_call(device.device_id, action, call_id)
@@ -108,7 +127,7 @@ class CallController:
         return call
 
     async def _async_refresh(self, call: Call) -> None:
-        """Check a call the provider says has ended; end it here if so."""
+        """Ask the provider where a call stands, and take in what it says."""
         try:
             event = await self._provider.async_refresh_call(call)
         except ProviderError as err:

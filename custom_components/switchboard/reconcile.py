@@ -11,7 +11,7 @@ from homeassistant.helpers.event import async_track_time_interval
 
 from .calls import CallBook
 from .const import LOGGER
-from .providers.base import Provider, ReconcilingProvider
+from .providers.base import KeepAliveProvider, Provider, ReconcilingProvider
 from .providers.model import CallEvent, CallState, ProviderError
 
 if TYPE_CHECKING:
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # While calls are live, re-read them this often: a missed "ended" event must
 # not leave a call ringing forever.
 RECONCILE_INTERVAL = timedelta(minutes=2)
+# Graph ends a call that hears no keepAlive within 45 minutes; say it sooner.
+KEEP_ALIVE_INTERVAL = timedelta(minutes=15)
 # States a call reaches only after events we would have seen first.
 _LATE_STATES = (CallState.TALKING, CallState.ON_HOLD)
 
@@ -38,6 +40,7 @@ class Reconciler:
         self._hass = hass
         self._entry = entry
         self._lister = provider if isinstance(provider, ReconcilingProvider) else None
+        self._keeper = provider if isinstance(provider, KeepAliveProvider) else None
         self._calls = calls
         self._task: asyncio.Task[None] | None = None
 
@@ -53,7 +56,13 @@ class Reconciler:
 
     @callback
     def async_start_polling(self) -> None:
-        """Re-read the calls now and then while any is live."""
+        """Re-read the calls now and then while any is live; keep them alive."""
+        if self._keeper is not None:
+            self._entry.async_on_unload(
+                async_track_time_interval(
+                    self._hass, self._async_keep_alive, KEEP_ALIVE_INTERVAL
+                )
+            )
         if self._lister is None:
             return
 
@@ -65,6 +74,20 @@ class Reconciler:
         self._entry.async_on_unload(
             async_track_time_interval(self._hass, _tick, RECONCILE_INTERVAL)
         )
+
+    async def _async_keep_alive(self, _now: datetime) -> None:
+        if self._keeper is None:
+            return
+        for call in self._calls.live_calls():
+            if call.state not in _LATE_STATES:
+                continue
+            try:
+                ended = await self._keeper.async_keep_alive(call)
+            except ProviderError as err:
+                LOGGER.warning("Could not keep call %s alive: %s", call.call_id, err)
+                continue
+            if ended is not None:
+                self._calls.apply(ended)
 
     @callback
     def schedule(self) -> None:

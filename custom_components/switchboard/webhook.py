@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from http import HTTPStatus
 import time
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
 
@@ -34,6 +36,8 @@ from .providers.model import (
     ResendRequestedError,
 )
 from .reconcile import Reconciler
+
+REGISTRATION_CHECK_INTERVAL = timedelta(minutes=30)
 
 
 def is_https(url: str) -> bool:
@@ -186,8 +190,40 @@ async def async_start_webhook(
         return
     _clear_issues(hass, entry)
     provider.use_webhook_url(url)
-    if registrar is not None and register:
-        await _async_register(hass, entry, registrar, url, reconciler)
+    if registrar is None or not register:
+        return
+    await _async_register(hass, entry, registrar, url, reconciler)
+    if registrar.owns_registration:
+        _async_keep_registered(hass, entry, registrar, url, reconciler)
+
+
+@callback
+def _async_keep_registered(
+    hass: HomeAssistant,
+    entry: SwitchboardConfigEntry,
+    registrar: WebhookRegistrar,
+    url: str,
+    reconciler: Reconciler,
+) -> None:
+    """Check our own registration now and then: Webex disables a webhook on its own.
+
+    A registration the user shares (a Telnyx application's URL) is left alone
+    between set-ups: they may have pointed it elsewhere on purpose.
+    """
+
+    async def _async_check(_now: datetime) -> None:
+        try:
+            await _async_register(hass, entry, registrar, url, reconciler)
+        except ProviderError as err:
+            LOGGER.warning(
+                "Could not check the webhook registration of %s: %s", entry.title, err
+            )
+
+    entry.async_on_unload(
+        async_track_time_interval(
+            hass, _async_check, REGISTRATION_CHECK_INTERVAL, cancel_on_shutdown=True
+        )
+    )
 
 
 async def _async_register(

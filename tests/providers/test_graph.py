@@ -376,6 +376,8 @@ async def test_incoming_call_is_answered_and_hung_up(
     refreshed = await client.async_refresh_call(talking)
     assert refreshed is not None
     assert refreshed.state is CallState.TALKING
+    assert await client.async_keep_alive(talking) is None
+    assert graph.requests[-1].path.endswith(f"/{call.call_id}/keepAlive")
     await client.async_perform(CallAction.HANGUP, talking, BOT_DEVICE, {})
     assert graph.requests[-1].method == "DELETE"
     await graph.wait_for_notifications()
@@ -387,6 +389,9 @@ async def test_incoming_call_is_answered_and_hung_up(
     assert gone.state is CallState.ENDED
     with pytest.raises(CallEndedError, match="HTTP 404"):
         await client.async_perform(CallAction.HANGUP, talking, BOT_DEVICE, {})
+    ended = await client.async_keep_alive(talking)
+    assert ended is not None
+    assert ended.state is CallState.ENDED
 
 
 async def test_established_before_establishing_never_regresses(

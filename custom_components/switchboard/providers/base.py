@@ -103,6 +103,14 @@ class ReconcilingProvider(Protocol):
         """
 
 
+@runtime_checkable
+class KeepAliveProvider(Protocol):
+    """A provider that ends answered calls nobody says are still wanted (Graph)."""
+
+    async def async_keep_alive(self, call: Call) -> CallEvent | None:
+        """Keep an answered call alive; return its end if it has already ended."""
+
+
 type EventsCallback = Callable[[list[CallEvent]], None]
 type ConnectionCallback = Callable[[bool], None]
 

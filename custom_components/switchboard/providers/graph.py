@@ -361,6 +361,19 @@ class GraphClient:
             return self._event(call.call_id, "deleted", data, now, gone=True)
         return self._event(call.call_id, "get", data, now)
 
+    async def async_keep_alive(self, call: Call) -> CallEvent | None:
+        """Tell Graph an answered call is still wanted; it ends it after 45 min.
+
+        A call Graph no longer knows (404) has ended: its end is returned.
+        """
+        path = f"/communications/calls/{quote(call.call_id, safe='')}/keepAlive"
+        try:
+            await self._request("POST", path)
+        except CallEndedError:
+            data = {"state": "terminated"}
+            return self._event(call.call_id, "deleted", data, self._clock(), gone=True)
+        return None
+
     # --- WebhookProvider ---
 
     def use_webhook_url(self, url: str | None) -> None:
