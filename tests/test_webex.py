@@ -23,7 +23,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
-from homeassistant.util.json import load_json_object
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -675,10 +674,10 @@ async def test_credentials_dialog_says_where_they_come_from(
     hass: HomeAssistant,
 ) -> None:
     placeholders = await async_get_description_placeholders(hass)
-    strings = load_json_object(TRANSLATIONS)["application_credentials"]
-    assert set(placeholders) == set(
-        re.findall(r"\{(\w+)\}", str(strings["description"]))
-    )
+    description = json.loads(TRANSLATIONS.read_text())["application_credentials"][
+        "description"
+    ]
+    assert set(placeholders) == set(re.findall(r"\{(\w+)\}", description))
     assert placeholders["redirect_url"] == "https://my.home-assistant.io/redirect/oauth"
 
 

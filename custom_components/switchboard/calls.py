@@ -219,6 +219,7 @@ class CallBook:
         ):
             return self._changed(call, previous) if learned else None
         self._order[call.call_id] = max(event.order, self._order[call.call_id])
+        actions_before = call.actions
         if event.actions is not None:
             call.actions = event.actions
         if event.direction is not None:
@@ -235,7 +236,13 @@ class CallBook:
             del self._calls[call.call_id]
             del self._order[call.call_id]
             _bounded_add(self._ended, call.call_id, ENDED_CALLS)
-        elif previous is call.state and not learned and not left:
+        elif (
+            previous is call.state
+            and not learned
+            and not left
+            and call.actions == actions_before
+        ):
+            # Nothing a user sees changed (the answer button follows actions).
             return None
         return self._changed(call, previous, left)
 

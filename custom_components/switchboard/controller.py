@@ -83,15 +83,22 @@ class CallController:
                 translation_key="invalid_option",
                 translation_placeholders={"option": err.option, "reason": err.reason},
             ) from err
+        tries = 0
+
+        async def _async_perform() -> None:
+            nonlocal tries
+            tries += 1
+            await self._provider.async_perform(action, call, device, validated)
+
         try:
-            await async_retry(
-                lambda: self._provider.async_perform(action, call, device, validated)
-            )
+            await async_retry(_async_perform)
         except ProviderError as err:
             if isinstance(err, CallEndedError):
                 await self._async_refresh(call)
-            elif isinstance(
-                err, ProviderUnavailableError | ActionNotAllowedError
+            elif (
+                isinstance(err, ProviderUnavailableError)
+                # Refused at the first try: no earlier try can have gone through.
+                or (isinstance(err, ActionNotAllowedError) and tries > 1)
             ) and await self._async_took_effect(call, action):
                 # A timed-out first try went through, so the retry was refused:
                 # the provider shows the call where the action wanted it.

@@ -27,7 +27,11 @@ _LATE_STATES = (CallState.TALKING, CallState.ON_HOLD)
 
 
 class Reconciler:
-    """Applies a provider's events and re-reads its calls after any gap."""
+    """Applies a provider's events and re-reads its calls after any gap.
+
+    A provider that lists its calls is re-read as a whole; any other has each
+    live call looked up, so a lost "ended" cannot leave a call ringing forever.
+    """
 
     def __init__(
         self,
@@ -36,9 +40,10 @@ class Reconciler:
         provider: Provider,
         calls: CallBook,
     ) -> None:
-        """Reconcile `calls` with `provider`, if the provider can list its calls."""
+        """Keep `calls` true to `provider`."""
         self._hass = hass
         self._entry = entry
+        self._provider = provider
         self._lister = provider if isinstance(provider, ReconcilingProvider) else None
         self._keeper = provider if isinstance(provider, KeepAliveProvider) else None
         self._calls = calls
@@ -57,14 +62,6 @@ class Reconciler:
     @callback
     def async_start_polling(self) -> None:
         """Re-read the calls now and then while any is live; keep them alive."""
-        if self._keeper is not None:
-            self._entry.async_on_unload(
-                async_track_time_interval(
-                    self._hass, self._async_keep_alive, KEEP_ALIVE_INTERVAL
-                )
-            )
-        if self._lister is None:
-            return
 
         @callback
         def _tick(_now: datetime) -> None:
@@ -74,6 +71,12 @@ class Reconciler:
         self._entry.async_on_unload(
             async_track_time_interval(self._hass, _tick, RECONCILE_INTERVAL)
         )
+        if self._keeper is not None:
+            self._entry.async_on_unload(
+                async_track_time_interval(
+                    self._hass, self._async_keep_alive, KEEP_ALIVE_INTERVAL
+                )
+            )
 
     async def _async_keep_alive(self, _now: datetime) -> None:
         if self._keeper is None:
@@ -92,7 +95,7 @@ class Reconciler:
     @callback
     def schedule(self) -> None:
         """Re-read the provider's calls soon, once however often it is asked."""
-        if self._lister is None or (self._task and not self._task.done()):
+        if self._task and not self._task.done():
             return
         self._task = self._entry.async_create_background_task(
             self._hass, self.async_reconcile(), "switchboard reconcile"
@@ -101,6 +104,7 @@ class Reconciler:
     async def async_reconcile(self) -> None:
         """Re-read the provider's calls; end the ones it no longer has."""
         if self._lister is None:
+            await self._async_look_up_each()
             return
         live_before = {call.call_id for call in self._calls.live_calls()}
         try:
@@ -111,3 +115,13 @@ class Reconciler:
             )
             return
         self._calls.reconcile(events, live_before, datetime.now(UTC))
+
+    async def _async_look_up_each(self) -> None:
+        for call in self._calls.live_calls():
+            try:
+                event = await self._provider.async_refresh_call(call)
+            except ProviderError as err:
+                LOGGER.warning("Could not look up call %s: %s", call.call_id, err)
+                continue
+            if event is not None:
+                self._calls.apply(event)

@@ -482,6 +482,7 @@ class TelnyxSimulator:
         self._webhook_timeout = webhook_timeout
         self._faults: list[_Fault] = []
         self._slows: list[_Slow] = []
+        self._handling: set[asyncio.Task[Any]] = set()
         self._holding = False
         self._held: list[_Event] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -680,8 +681,10 @@ class TelnyxSimulator:
             await asyncio.wait([self._schedule(held)])
 
     async def wait_for_webhooks(self) -> None:
-        """Wait until every scheduled webhook delivery has finished."""
-        while pending := [task for task in self._tasks if not task.done()]:
+        """Wait until every request is handled and its webhooks delivered."""
+        while pending := [
+            task for task in (*self._tasks, *self._handling) if not task.done()
+        ]:
             await asyncio.wait(pending)
 
     def sign(self, timestamp: str, body: bytes) -> str:
@@ -698,6 +701,11 @@ class TelnyxSimulator:
     ) -> web.StreamResponse:
         if request.path.startswith(_SIM_PREFIX):
             return await self._run_handler(request, handler)
+        task = asyncio.current_task()
+        if task is not None:
+            # A slowed command sends its webhooks only after its reply.
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
         await self._record(request)
         delay = self._take_slow(request.path)
         response: web.StreamResponse | None = self._take_fault(

@@ -19,7 +19,7 @@ async def async_retry[T](
     *,
     attempts: int = ATTEMPTS,
     deadline: float = DEADLINE,
-    first_backoff: float = FIRST_BACKOFF,
+    first_backoff: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Run `request`, retrying rate limits and outages within a deadline.
@@ -30,7 +30,8 @@ async def async_retry[T](
     are final and raised at once.
     """
     give_up_at = clock() + deadline
-    backoff = first_backoff
+    # Read at call time, so a test can shorten it.
+    backoff = FIRST_BACKOFF if first_backoff is None else first_backoff
     for attempt in range(1, attempts + 1):
         try:
             return await request()
