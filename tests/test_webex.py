@@ -272,6 +272,20 @@ async def test_reauth_as_someone_else_is_refused(
     assert result["reason"] == "wrong_account"
 
 
+async def test_reconfigure_without_credentials(
+    hass: HomeAssistant, webex: WebexSimulator, setup_webex: MockConfigEntry
+) -> None:
+    result = await setup_webex.start_reconfigure_flow(hass)
+    hass.config_entries.async_update_entry(
+        setup_webex, data={**setup_webex.data, "auth_implementation": "gone"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: webex.base_url}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+
 async def test_reconfigure_changes_the_api_url(
     hass: HomeAssistant, webex: WebexSimulator, setup_webex: MockConfigEntry
 ) -> None:
@@ -354,6 +368,10 @@ async def test_removed_credentials_ask_to_sign_in_again(
     # Removing it still works; the webhook at Webex is left for the user.
     webex.add_webhook(
         f"Home Assistant Switchboard {webex_entry.entry_id}", "https://x.example/h"
+    )
+    hass.config_entries.async_update_entry(
+        webex_entry,
+        data={**webex_entry.data, CONF_REGISTERED_URL: "https://x.example/h"},
     )
     assert await hass.config_entries.async_remove(webex_entry.entry_id)
     assert len(our_webhooks(webex)) == 1
@@ -750,3 +768,35 @@ async def test_disabled_webhook_is_reactivated_while_running(
     async_fire_time_changed(hass, dt_util.utcnow() + REGISTRATION_CHECK_INTERVAL * 2.2)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, DESK) == "ringing"
+
+
+@pytest.mark.usefixtures("setup_webex", "fast_retries")
+async def test_answer_retry_refused_because_the_call_is_answered_succeeds(
+    hass: HomeAssistant, webex: WebexSimulator
+) -> None:
+    call_id = await ring(hass, webex)
+    webex.hold_webhooks()
+    # Answered at Webex (the first try was carried out but its reply lost, say)
+    # while Home Assistant still shows it ringing.
+    await webex.answer_on_device(call_id, webex.endpoint_id(WEBEX_DESK_PHONE))
+    webex.fail_next(503, "/calls/answer")
+    response = await act(hass, "answer_call")
+    # Webex's own account of the call, read after the refused retry.
+    assert response == {DESK: {"call_id": call_id, "state": "talking"}}
+    assert state_of(hass, DESK) == "talking"
+    await webex.release_webhooks()
+    await settle(hass, webex)
+    assert state_of(hass, DESK) == "talking"
+
+
+@pytest.mark.usefixtures("setup_webex")
+async def test_answer_refused_at_the_first_try_is_an_error(
+    hass: HomeAssistant, webex: WebexSimulator
+) -> None:
+    call_id = await ring(hass, webex)
+    webex.hold_webhooks()
+    await webex.answer_on_device(call_id, webex.endpoint_id(WEBEX_DESK_PHONE))
+    with pytest.raises(HomeAssistantError) as raised:
+        await act(hass, "answer_call")
+    assert raised.value.translation_key == "refused_now"
+    await webex.release_webhooks()

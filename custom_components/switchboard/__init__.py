@@ -16,7 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallBook
 from .clients import async_create_provider
-from .const import DOMAIN, LOGGER
+from .const import CONF_REGISTERED_URL, DOMAIN, LOGGER
 from .controller import CallController
 from .data import SwitchboardConfigEntry, SwitchboardData
 from .entity import device_identifier
@@ -110,13 +110,20 @@ async def async_unload_entry(
     hass: HomeAssistant, entry: SwitchboardConfigEntry
 ) -> bool:
     """Stop receiving events and remove the entities."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded and entry.runtime_data.stream is not None:
+        await entry.runtime_data.stream.async_stop()
+    return unloaded
 
 
 async def async_remove_entry(
     hass: HomeAssistant, entry: SwitchboardConfigEntry
 ) -> None:
     """Undo what the entry registered with the provider and with Nabu Casa."""
+    if CONF_REGISTERED_URL not in entry.data:
+        # Nothing registered at the provider (Teams, Genesys, manual webhooks).
+        await async_remove_webhook(hass, entry, None)
+        return
     try:
         provider: Provider | None = await async_create_provider(hass, entry)
     except ImplementationUnavailableError, UnknownImplementationError:

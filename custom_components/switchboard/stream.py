@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ class StreamRunner:
         self._reconciler = reconciler
         self._listeners: list[ConnectionListener] = []
         self._ever_connected = False
+        self._task: asyncio.Task[None] | None = None
         self.connected = False
 
     def listen(self, listener: ConnectionListener) -> Callable[[], None]:
@@ -44,11 +46,22 @@ class StreamRunner:
 
     @callback
     def async_start(self) -> None:
-        """Start the stream in the background; unloading the entry stops it."""
-        self._entry.async_create_background_task(
+        """Start the stream in the background; async_stop() ends it."""
+        self._task = self._entry.async_create_background_task(
             self._hass, self._async_run(), f"switchboard stream {self._entry.title}"
         )
-        self._entry.async_on_unload(self._provider.async_stop)
+
+    async def async_stop(self) -> None:
+        """Leave the provider's stream cleanly and wait for it to end.
+
+        Called from async_unload_entry: after it, the entry's on_unload
+        callbacks close the entry's HTTP session and its background tasks are
+        cancelled, and a cancelled stream cannot leave (CometD
+        /meta/disconnect).
+        """
+        await self._provider.async_stop()
+        if self._task is not None:
+            await asyncio.wait([self._task])
 
     async def _async_run(self) -> None:
         try:
