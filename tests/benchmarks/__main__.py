@@ -18,8 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from custom_components.switchboard.calls import CallBook
+from custom_components.switchboard.providers.graph import GraphClient
 from custom_components.switchboard.providers.model import CallEvent, CallState
 from custom_components.switchboard.providers.telnyx import TelnyxClient
+from custom_components.switchboard.providers.webex import (
+    WebexClient,
+    new_webhook_secret,
+    signature,
+)
+from tests.simulators.graph import GraphSimulator
 
 CALLS = 100_000
 
@@ -87,11 +94,100 @@ async def bench_webhooks() -> None:
             client.parse_webhook(headers, body, now)
         elapsed = time.perf_counter() - started
     print(
-        f"webhooks: {rounds / elapsed:,.0f} verified deliveries/s "
+        f"telnyx webhooks: {rounds / elapsed:,.0f} verified deliveries/s "
         f"({elapsed / rounds * 1e6:,.0f} µs each)"
     )
 
 
+class _NoTokens:
+    async def async_token(self, *, refresh: bool = False) -> str:
+        del refresh
+        return "unused"
+
+
+async def bench_webex() -> None:
+    secret = new_webhook_secret()
+    body = json.dumps(
+        {
+            "id": "Y2lz",
+            "resource": "telephony_calls",
+            "event": "created",
+            "data": {
+                "callId": "Y2lzY29zcGFyazovL3VzL0NBTEwvYmVuY2g",
+                "eventType": "received",
+                "eventTimestamp": "2026-11-21T10:00:00.000Z",
+                "state": "alerting",
+                "personality": "terminator",
+                "remoteParty": {"number": "+15557654321", "name": "Ada"},
+            },
+        }
+    ).encode()
+    headers = {"X-Spark-Signature": signature(secret, body)}
+    async with aiohttp.ClientSession() as session:
+        client = WebexClient(session, _NoTokens(), webhook_secret=secret)
+        rounds = 20_000
+        started = time.perf_counter()
+        for _ in range(rounds):
+            await client.async_parse_webhook(headers, body, time.time())
+        elapsed = time.perf_counter() - started
+    print(
+        f"webex webhooks: {rounds / elapsed:,.0f} verified deliveries/s "
+        f"({elapsed / rounds * 1e6:,.0f} µs each)"
+    )
+
+
+async def bench_graph() -> None:
+    simulator = GraphSimulator()
+    url = await simulator.start()
+    body = json.dumps(
+        {
+            "@odata.type": "#microsoft.graph.commsNotifications",
+            "value": [
+                {
+                    "@odata.type": "#microsoft.graph.commsNotification",
+                    "changeType": "created",
+                    "resourceUrl": "/communications/calls/bench",
+                    "resourceData": {
+                        "@odata.type": "#microsoft.graph.call",
+                        "state": "incoming",
+                        "direction": "incoming",
+                    },
+                }
+            ],
+        }
+    ).encode()
+    headers = {"Authorization": f"Bearer {simulator.notification_token()}"}
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = GraphClient(
+                session,
+                tenant_id=simulator.tenant_id,
+                client_id=simulator.client_id,
+                client_secret=simulator.client_secret,
+                graph_url=url,
+                login_url=url,
+                openid_configuration_url=simulator.openid_configuration_url,
+            )
+            await client.async_parse_webhook(headers, body, time.time())  # keys
+            rounds = 2_000
+            started = time.perf_counter()
+            for _ in range(rounds):
+                await client.async_parse_webhook(headers, body, time.time())
+            elapsed = time.perf_counter() - started
+    finally:
+        await simulator.close()
+    print(
+        f"teams notifications: {rounds / elapsed:,.0f} verified (RS256 JWT)/s "
+        f"({elapsed / rounds * 1e6:,.0f} µs each)"
+    )
+
+
+async def bench_providers() -> None:
+    await bench_webhooks()
+    await bench_webex()
+    await bench_graph()
+
+
 if __name__ == "__main__":
     bench_callbook()
-    asyncio.run(bench_webhooks())
+    asyncio.run(bench_providers())
