@@ -114,6 +114,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import jwt
 from yarl import URL
 
+from tests.simulators.delivery import OrderedDeliveries
+
 TENANT_ID: Final = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID: Final = "2891555a-92ff-42e6-80fa-6e1300c6b5c6"
 CLIENT_SECRET: Final = "sim~secret.0123456789abcdefghij"  # a fake
@@ -447,8 +449,7 @@ class GraphSimulator:
         self._forged: list[dict[str, Any]] = []
         self._holding = False
         self._held: list[_Notification] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._deliveries = OrderedDeliveries()
         self._delivery_timeout = delivery_timeout
         self._operation_ids = itertools.count(1)
         self._session: ClientSession | None = None
@@ -497,7 +498,7 @@ class GraphSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        tasks = [*self._tasks, *(task for _, task in self._timers.values())]
+        tasks = [*self._deliveries.tasks, *(task for _, task in self._timers.values())]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -769,35 +770,16 @@ class GraphSimulator:
 
     async def wait_for_notifications(self) -> None:
         """Wait until every scheduled notification has been posted."""
-        while pending := [task for task in self._tasks if not task.done()]:
+        while pending := self._deliveries.pending():
             await asyncio.wait(pending)
 
     def _schedule(self, notifications: list[_Notification]) -> asyncio.Task[None]:
         """Post in order, after earlier posts about the same calls."""
-        chains = {n.chain for n in notifications}
-        previous = [
-            task
-            for chain in chains
-            if (task := self._chains.get(chain)) is not None and not task.done()
-        ]
-        task = asyncio.create_task(self._post_all(previous, notifications))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        for chain in chains:
-            self._chains[chain] = task
-        task.add_done_callback(lambda done: self._forget_chains(chains, done))
-        return task
+        return self._deliveries.schedule(
+            (n.chain for n in notifications), lambda: self._post_all(notifications)
+        )
 
-    def _forget_chains(self, chains: set[str], task: asyncio.Task[None]) -> None:
-        for chain in chains:
-            if self._chains.get(chain) is task:
-                del self._chains[chain]
-
-    async def _post_all(
-        self, previous: list[asyncio.Task[None]], notifications: list[_Notification]
-    ) -> None:
-        if previous:
-            await asyncio.wait(previous)
+    async def _post_all(self, notifications: list[_Notification]) -> None:
         for notification in notifications:
             for _ in range(2 if self.duplicate_notifications else 1):
                 await self._deliver(notification)

@@ -59,6 +59,8 @@ from aiohttp.typedefs import Handler
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tests.simulators.delivery import OrderedDeliveries
+
 type CallState = Literal["parked", "answered", "hangup"]
 type Direction = Literal["incoming", "outgoing"]
 
@@ -485,8 +487,7 @@ class TelnyxSimulator:
         self._handling: set[asyncio.Task[Any]] = set()
         self._holding = False
         self._held: list[_Event] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._deliveries = OrderedDeliveries()
         self._last_occurred: datetime | None = None
         self._session: ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -525,10 +526,7 @@ class TelnyxSimulator:
 
     async def close(self) -> None:
         """Cancel pending deliveries and stop the client session and server."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._deliveries.cancel()
         self._held.clear()
         if self._session is not None:
             await self._session.close()
@@ -683,7 +681,8 @@ class TelnyxSimulator:
     async def wait_for_webhooks(self) -> None:
         """Wait until every request is handled and its webhooks delivered."""
         while pending := [
-            task for task in (*self._tasks, *self._handling) if not task.done()
+            *self._deliveries.pending(),
+            *(task for task in self._handling if not task.done()),
         ]:
             await asyncio.wait(pending)
 
@@ -1028,30 +1027,11 @@ class TelnyxSimulator:
 
     def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
         """Deliver ``events`` in order, after earlier deliveries of their calls."""
-        keys = {event.chain_key for event in events}
-        previous = [
-            task
-            for key in keys
-            if (task := self._chains.get(key)) is not None and not task.done()
-        ]
-        task = asyncio.create_task(self._deliver_all(previous, events))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        for key in keys:
-            self._chains[key] = task
-        task.add_done_callback(lambda done: self._forget_chain(keys, done))
-        return task
+        return self._deliveries.schedule(
+            (event.chain_key for event in events), lambda: self._deliver_all(events)
+        )
 
-    def _forget_chain(self, keys: set[str], task: asyncio.Task[None]) -> None:
-        for key in keys:
-            if self._chains.get(key) is task:
-                del self._chains[key]
-
-    async def _deliver_all(
-        self, previous: list[asyncio.Task[None]], events: list[_Event]
-    ) -> None:
-        if previous:
-            await asyncio.wait(previous)
+    async def _deliver_all(self, events: list[_Event]) -> None:
         for event in events:
             delivered, next_attempt = await self._deliver(event, 1)
             if delivered and event.duplicate:

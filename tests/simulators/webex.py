@@ -74,6 +74,8 @@ import uuid
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.typedefs import Handler
 
+from tests.simulators.delivery import OrderedDeliveries
+
 type Personality = Literal["originator", "terminator", "clickToDial"]
 type State = Literal[
     "connecting", "alerting", "connected", "held", "remoteHeld", "disconnected"
@@ -401,8 +403,7 @@ class WebexSimulator:
         self._drops = 0
         self._holding = False
         self._held: list[_Event] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._deliveries = OrderedDeliveries()
         # API requests being handled: their events may not be scheduled yet.
         self._inflight = 0
         self._idle = asyncio.Event()
@@ -463,10 +464,7 @@ class WebexSimulator:
 
     async def close(self) -> None:
         """Cancel pending deliveries and stop the client session and server."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._deliveries.cancel()
         self._held.clear()
         if self._session is not None:
             await self._session.close()
@@ -771,7 +769,7 @@ class WebexSimulator:
         """Wait until API requests are answered and every delivery has finished."""
         while True:
             await self._idle.wait()
-            pending = [task for task in self._tasks if not task.done()]
+            pending = self._deliveries.pending()
             if not pending:
                 return
             await asyncio.wait(pending)
@@ -1224,30 +1222,11 @@ class WebexSimulator:
 
     def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
         """Deliver ``events`` in order, after earlier deliveries of their calls."""
-        keys = {event.call_id for event in events}
-        previous = [
-            task
-            for key in keys
-            if (task := self._chains.get(key)) is not None and not task.done()
-        ]
-        task = asyncio.create_task(self._deliver_all(previous, events))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        for key in keys:
-            self._chains[key] = task
-        task.add_done_callback(lambda done: self._forget_chain(keys, done))
-        return task
+        return self._deliveries.schedule(
+            (event.call_id for event in events), lambda: self._deliver_all(events)
+        )
 
-    def _forget_chain(self, keys: set[str], task: asyncio.Task[None]) -> None:
-        for key in keys:
-            if self._chains.get(key) is task:
-                del self._chains[key]
-
-    async def _deliver_all(
-        self, previous: list[asyncio.Task[None]], events: list[_Event]
-    ) -> None:
-        if previous:
-            await asyncio.wait(previous)
+    async def _deliver_all(self, events: list[_Event]) -> None:
         for event in events:
             dropped = self._drops > 0
             if dropped:
