@@ -8,9 +8,23 @@ from typing import Any
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigFlowContext,
+    ConfigFlowResult,
+)
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.event import async_track_state_change_event
 
+from custom_components.switchboard.const import DOMAIN
 from tests.simulators.telnyx import TelnyxSimulator
 
 from .const import CALLER, FRONT_DESK, WEBHOOK_ID
@@ -87,3 +101,50 @@ async def post_webhook(
             "Telnyx-Signature-Ed25519": signature or telnyx.sign(sent_at, body),
         },
     )
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
+
+
+async def call_action(
+    hass: HomeAssistant, action: str, *, entity_id: str, **data: Any
+) -> dict[str, Any] | None:
+    """Run a Switchboard action on a call sensor; return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        action,
+        {ATTR_ENTITY_ID: entity_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    return dict(response) if response else None
+
+
+async def start_flow(hass: HomeAssistant, provider: str) -> ConfigFlowResult:
+    """Open the config flow and pick `provider` from the menu."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert provider in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == provider
+    return result
+
+
+def suggested(result: ConfigFlowResult) -> dict[str, Any]:
+    """Return what a form shows back: its suggested values."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return {
+        str(key): key.description["suggested_value"]
+        for key in schema.schema
+        if key.description and "suggested_value" in key.description
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
@@ -15,23 +16,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.switchboard.const import DOMAIN
 from tests.simulators.telnyx import TelnyxSimulator
 
+from . import helpers
 from .const import CALLER, FRONT_DESK
 from .helpers import BUTTON, EVENT, KITCHEN_SENSOR, SENSOR, record_events, ring, settle
 
 pytestmark = pytest.mark.usefixtures("setup_telnyx", "fast_retries")
 
 
-async def call_action(
-    hass: HomeAssistant, action: str, **data: Any
-) -> dict[str, Any] | None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_ENTITY_ID: SENSOR, **data},
-        blocking=True,
-        return_response=True,
-    )
-    return dict(response) if response else None
+call_action = partial(helpers.call_action, entity_id=SENSOR)
 
 
 async def test_answer_by_action_then_caller_hangs_up(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 import json
 import logging
 from typing import Any
@@ -17,10 +18,7 @@ from typing import Any
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    SOURCE_USER,
     ConfigEntryState,
-    ConfigFlowContext,
-    ConfigFlowResult,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -34,7 +32,6 @@ from homeassistant.core import (
     Event,
     EventStateChangedData,
     HomeAssistant,
-    State,
     callback,
 )
 from homeassistant.data_entry_flow import FlowResultType
@@ -59,6 +56,9 @@ from tests.fixtures.genesys import (
 )
 from tests.simulators.genesys import GenesysSimulator, SimRequest
 
+from . import helpers
+from .helpers import start_flow, state_of, suggested
+
 DESK = "sensor.5005_call"
 DESK_EVENT = "event.5005_call"
 DESK_BUTTON = "button.5005_answer"
@@ -76,12 +76,6 @@ WAIT_LIMIT = 5.0
 
 
 # --- helpers ---
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> State:
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state
 
 
 async def wait_for_state(hass: HomeAssistant, entity_id: str, wanted: str) -> None:
@@ -136,17 +130,7 @@ async def ring(
     return call_id
 
 
-async def call_action(
-    hass: HomeAssistant, action: str, entity_id: str = DESK, **data: Any
-) -> dict[str, Any] | None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_ENTITY_ID: entity_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    return dict(response) if response else None
+call_action = partial(helpers.call_action, entity_id=DESK)
 
 
 async def press(hass: HomeAssistant, entity_id: str = DESK_BUTTON) -> None:
@@ -193,31 +177,6 @@ def stream_tasks() -> list[asyncio.Task[Any]]:
     ]
 
 
-def suggested(result: ConfigFlowResult) -> dict[str, Any]:
-    """Return what a form shows back: its suggested values."""
-    schema = result["data_schema"]
-    assert schema is not None
-    return {
-        str(key): key.description["suggested_value"]
-        for key in schema.schema
-        if key.description and "suggested_value" in key.description
-    }
-
-
-async def start_flow(hass: HomeAssistant) -> ConfigFlowResult:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "genesys" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "genesys"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "genesys"
-    return result
-
-
 async def reloaded(
     hass: HomeAssistant, genesys: GenesysSimulator, handshakes: int
 ) -> None:
@@ -259,7 +218,7 @@ async def go_down_and_back(
 async def test_flow_adds_the_agent(
     hass: HomeAssistant, genesys: GenesysSimulator
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "genesys")
     assert result["data_schema"] is not None
     fields = {str(key): key for key in result["data_schema"].schema}
     assert list(fields) == [CONF_URL, CONF_USERNAME, CONF_PASSWORD, CONF_VERIFY_SSL]
@@ -317,7 +276,7 @@ async def test_flow_errors_then_recovery(
     fault: int | None,
     errors: dict[str, str],
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "genesys")
     if fault is not None:
         genesys.fail_next(fault, path_contains="/api/v2/me")
     entered = genesys_credentials(genesys)
@@ -348,7 +307,7 @@ async def test_flow_with_a_self_signed_certificate(
     hass: HomeAssistant, genesys_tls: GenesysSimulator
 ) -> None:
     assert genesys_tls.base_url.startswith("https://")
-    result = await start_flow(hass)
+    result = await start_flow(hass, "genesys")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], genesys_credentials(genesys_tls)
     )
@@ -374,7 +333,7 @@ async def test_flow_with_a_self_signed_certificate(
 async def test_agent_already_configured(
     hass: HomeAssistant, genesys: GenesysSimulator
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "genesys")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], genesys_credentials(genesys)
     )

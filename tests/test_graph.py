@@ -8,6 +8,7 @@ real HTTP on loopback; the simulator also plays the https front Microsoft needs
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import partial
 import sys
 import time
 from types import ModuleType
@@ -17,10 +18,7 @@ from unittest.mock import AsyncMock, MagicMock, patch
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    SOURCE_USER,
     ConfigEntryState,
-    ConfigFlowContext,
-    ConfigFlowResult,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -30,7 +28,7 @@ from homeassistant.const import (
     CONF_WEBHOOK_ID,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -68,7 +66,8 @@ from tests.fixtures.graph import (
 )
 from tests.simulators.graph import GraphSimulator, SimRequest
 
-from .helpers import HAClient, record_events
+from . import helpers
+from .helpers import HAClient, record_events, start_flow, state_of, suggested
 
 SENSOR = "sensor.teams_calling_bot_call"
 EVENT = "event.teams_calling_bot_call"
@@ -79,12 +78,6 @@ UNREACHABLE = "http://127.0.0.1:9"
 
 
 # --- helpers ---
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> State:
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state
 
 
 async def settle(hass: HomeAssistant, graph: GraphSimulator) -> None:
@@ -100,17 +93,7 @@ async def ring(hass: HomeAssistant, graph: GraphSimulator, **kwargs: Any) -> str
     return call_id
 
 
-async def call_action(
-    hass: HomeAssistant, action: str, **data: Any
-) -> dict[str, Any] | None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_ENTITY_ID: SENSOR, **data},
-        blocking=True,
-        return_response=True,
-    )
-    return dict(response) if response else None
+call_action = partial(helpers.call_action, entity_id=SENSOR)
 
 
 def commands(graph: GraphSimulator, method: str, suffix: str = "") -> list[SimRequest]:
@@ -142,31 +125,6 @@ def envelope(*items: dict[str, Any]) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.commsNotifications", "value": list(items)}
 
 
-def suggested(result: ConfigFlowResult) -> dict[str, Any]:
-    """Return what a form shows back: its suggested values."""
-    schema = result["data_schema"]
-    assert schema is not None
-    return {
-        str(key): key.description["suggested_value"]
-        for key in schema.schema
-        if key.description and "suggested_value" in key.description
-    }
-
-
-async def start_flow(hass: HomeAssistant) -> ConfigFlowResult:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "graph" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "graph"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "graph"
-    return result
-
-
 class CloudNotAvailableError(Exception):
     """Stands in for cloud.CloudNotAvailable."""
 
@@ -195,7 +153,7 @@ def nabu_casa(hass: HomeAssistant) -> Generator[MagicMock]:
 async def test_flow_adds_the_bot_and_shows_its_callback_url(
     hass: HomeAssistant, graph: GraphSimulator
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "graph")
     assert result["data_schema"] is not None
     fields = {str(key): key for key in result["data_schema"].schema}
     assert list(fields) == [
@@ -239,7 +197,7 @@ async def test_cloud_choice_picks_its_endpoints(
     # Only the chosen cloud leads to the simulator; the others are Microsoft's,
     # which the tests cannot reach.
     with patch.dict(CLOUDS, {cloud: GraphCloud(graph.url, graph.url, graph.scope)}):
-        result = await start_flow(hass)
+        result = await start_flow(hass, "graph")
         credentials = {**graph_credentials(graph), CONF_CLOUD: cloud}
         del credentials[CONF_URL]
         result = await hass.config_entries.flow.async_configure(
@@ -284,7 +242,7 @@ async def test_flow_errors_then_recovery(
     fault: int | None,
     errors: dict[str, str],
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "graph")
     if fault is not None:
         graph.fail_next(fault, path_contains="/token")
     entered = {**graph_credentials(graph), **changes}
@@ -313,7 +271,7 @@ async def test_flow_needs_an_https_url(
     hass: HomeAssistant, graph: GraphSimulator, external_url: str | None
 ) -> None:
     await hass.config.async_update(external_url=external_url, internal_url=None)
-    result = await start_flow(hass)
+    result = await start_flow(hass, "graph")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], graph_credentials(graph)
     )
@@ -336,7 +294,7 @@ async def test_flow_needs_an_https_url(
 async def test_flow_with_home_assistant_cloud(
     hass: HomeAssistant, graph: GraphSimulator, nabu_casa: MagicMock
 ) -> None:
-    result = await start_flow(hass)
+    result = await start_flow(hass, "graph")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], graph_credentials(graph)
     )
@@ -357,7 +315,7 @@ async def test_bot_already_configured(
     hass: HomeAssistant, graph: GraphSimulator, graph_entry: MockConfigEntry
 ) -> None:
     del graph_entry
-    result = await start_flow(hass)
+    result = await start_flow(hass, "graph")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], graph_credentials(graph)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from http import HTTPStatus
 import json
 from pathlib import Path
@@ -13,9 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    SOURCE_USER,
     ConfigEntryState,
-    ConfigFlowContext,
     ConfigFlowResult,
 )
 from homeassistant.const import ATTR_ENTITY_ID, CONF_URL, STATE_UNAVAILABLE
@@ -36,7 +35,6 @@ from custom_components.switchboard.const import (
     CONF_PROVIDER,
     CONF_REGISTERED_URL,
     CONF_WEBHOOK_SECRET,
-    DOMAIN,
 )
 from custom_components.switchboard.reconcile import RECONCILE_INTERVAL
 from custom_components.switchboard.webhook import REGISTRATION_CHECK_INTERVAL
@@ -48,7 +46,7 @@ from tests.fixtures.webex import (
 )
 from tests.simulators.webex import WebexSimulator, sign
 
-from .helpers import HAClient, record_events
+from .helpers import HAClient, call_action, record_events, start_flow, state_of
 
 DESK = "sensor.cisco_8865_kitchen_call"
 DESK_EVENT = "event.cisco_8865_kitchen_call"
@@ -65,12 +63,6 @@ TRANSLATIONS = (
 )
 
 
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
-
-
 async def settle(hass: HomeAssistant, webex: WebexSimulator) -> None:
     await webex.wait_for_webhooks()
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -82,17 +74,15 @@ async def ring(hass: HomeAssistant, webex: WebexSimulator) -> str:
     return call_id
 
 
-async def act(
-    hass: HomeAssistant, action: str, entity_id: str = DESK, **data: Any
-) -> dict[str, Any] | None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_ENTITY_ID: entity_id, **data},
-        blocking=True,
-        return_response=True,
+act = partial(call_action, entity_id=DESK)
+
+
+async def start_sign_in(hass: HomeAssistant, webex: WebexSimulator) -> ConfigFlowResult:
+    """Pick Webex and submit its API URL: the browser goes to Webex next."""
+    result = await start_flow(hass, "webex")
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: webex.base_url}
     )
-    return dict(response) if response else None
 
 
 def commands(webex: WebexSimulator, name: str) -> list[dict[str, Any]]:
@@ -148,16 +138,7 @@ async def test_sign_in_creates_the_person_entry(
     hass: HomeAssistant, ha_client: HAClient, ha_url: str, webex: WebexSimulator
 ) -> None:
     del ha_url
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "webex"}
-    )
-    assert result["step_id"] == "webex"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: webex.base_url}
-    )
+    result = await start_sign_in(hass, webex)
     result = await authorize(hass, ha_client, webex, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == WEBEX_PERSON
@@ -186,15 +167,7 @@ async def test_sign_in_twice_is_refused(
     webex_entry: MockConfigEntry,
 ) -> None:
     del webex_entry
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "webex"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: webex.base_url}
-    )
+    result = await start_sign_in(hass, webex)
     result = await authorize(hass, ha_client, webex, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -206,15 +179,7 @@ async def test_sign_in_twice_is_refused(
 async def test_sign_in_when_webex_cannot_say_who(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "webex"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: webex.base_url}
-    )
+    result = await start_sign_in(hass, webex)
     webex.fail_next(503, "/people/me", count=5)
     result = await authorize(hass, ha_client, webex, result)
     assert result["type"] is FlowResultType.ABORT
@@ -226,15 +191,7 @@ async def test_sign_in_needs_application_credentials(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
     del ha_client
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "webex"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: webex.base_url}
-    )
+    result = await start_sign_in(hass, webex)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "missing_credentials"
 
@@ -309,9 +266,9 @@ async def test_every_endpoint_is_a_device(
     hass: HomeAssistant, setup_webex: MockConfigEntry
 ) -> None:
     del setup_webex
-    assert state_of(hass, DESK) == "idle"
-    assert state_of(hass, APP) == "idle"
-    assert state_of(hass, DESK_BUTTON) == STATE_UNAVAILABLE
+    assert state_of(hass, DESK).state == "idle"
+    assert state_of(hass, APP).state == "idle"
+    assert state_of(hass, DESK_BUTTON).state == STATE_UNAVAILABLE
 
 
 async def test_disabled_webhook_is_reactivated_and_calls_reread(
@@ -321,14 +278,14 @@ async def test_disabled_webhook_is_reactivated_and_calls_reread(
     webex.disable_webhook(hook["id"])
     call_id = await webex.ring(CALLER)  # Webex does not deliver to it now
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
 
     assert await hass.config_entries.async_reload(setup_webex.entry_id)
     await hass.async_block_till_done()
     [hook] = our_webhooks(webex)
     assert hook["status"] == "active"
     # Reconciled at start: the call that rang meanwhile shows.
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
     assert hass.states.get(DESK).attributes["call_id"] == call_id  # type: ignore[union-attr]
 
 
@@ -402,8 +359,8 @@ async def test_ring_shows_on_every_endpoint_and_answers_on_the_chosen_one(
 ) -> None:
     fired = record_events(hass, DESK_EVENT)
     call_id = await ring(hass, webex)
-    assert state_of(hass, DESK) == "ringing"
-    assert state_of(hass, APP) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
+    assert state_of(hass, APP).state == "ringing"
     desk = hass.states.get(DESK)
     assert desk is not None
     assert desk.attributes["remote_number"] == CALLER
@@ -419,12 +376,12 @@ async def test_ring_shows_on_every_endpoint_and_answers_on_the_chosen_one(
         "callId": call_id,
         "endpointId": webex.endpoint_id(WEBEX_DESK_PHONE),
     }
-    assert state_of(hass, DESK) == "talking"
-    assert state_of(hass, APP) == "idle"
+    assert state_of(hass, DESK).state == "talking"
+    assert state_of(hass, APP).state == "idle"
 
     await webex.remote_hangup(call_id)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     assert fired == ["incoming", "answered", "ended"]
 
 
@@ -436,7 +393,7 @@ async def test_answered_elsewhere_is_not_missed(
     call_id = await ring(hass, webex)
     await webex.answer_elsewhere(call_id)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     assert fired == ["incoming", "ended"]
 
 
@@ -461,17 +418,17 @@ async def test_reject_busy_and_hang_up(
     assert response == {DESK: {"call_id": call_id, "state": "ringing"}}
     await settle(hass, webex)
     assert commands(webex, "reject") == [{"callId": call_id, "action": "busy"}]
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     assert fired == ["incoming", "ended"]
 
     second = await ring(hass, webex)
     await act(hass, "answer_call", entity_id=APP)
     await settle(hass, webex)
-    assert state_of(hass, APP) == "talking"
+    assert state_of(hass, APP).state == "talking"
     await act(hass, "hangup_call", entity_id=APP)
     await settle(hass, webex)
     assert commands(webex, "hangup") == [{"callId": second}]
-    assert state_of(hass, APP) == "idle"
+    assert state_of(hass, APP).state == "idle"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -483,7 +440,7 @@ async def test_invalid_reject_option_changes_nothing(
         await act(hass, "reject_call", options={"action": "voicemail"})
     assert raised.value.translation_key == "invalid_option"
     assert commands(webex, "reject") == []
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures("setup_webex", "fast_retries")
@@ -511,7 +468,7 @@ async def test_faults_are_translated_and_change_nothing(
         await act(hass, "answer_call")
     assert raised.value.translation_key == key
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures("setup_webex", "fast_retries")
@@ -523,7 +480,7 @@ async def test_short_rate_limit_is_waited_out(
     await act(hass, "answer_call")
     await settle(hass, webex)
     assert len(commands(webex, "answer")) == 2
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -534,12 +491,12 @@ async def test_call_gone_at_webex_ends_here(
     webex.drop_next_webhook()
     await webex.remote_hangup(call_id)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "ringing"  # the end never arrived
+    assert state_of(hass, DESK).state == "ringing"  # the end never arrived
     with pytest.raises(HomeAssistantError) as raised:
         await act(hass, "answer_call")
     assert raised.value.translation_key == "call_ended"
     await hass.async_block_till_done()
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -551,7 +508,7 @@ async def test_revoked_token_is_refreshed_then_reauth(
     await act(hass, "answer_call")
     assert setup_webex.data["token"]["access_token"] in webex.tokens
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
 
     webex.expire_access_tokens()
     webex.revoke_refresh_tokens()
@@ -561,7 +518,7 @@ async def test_revoked_token_is_refreshed_then_reauth(
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
 
 
 # --- webhook deliveries ---
@@ -596,7 +553,7 @@ async def test_forged_signature_is_refused(
         )
         assert response.status == HTTPStatus.UNAUTHORIZED
     await hass.async_block_till_done()
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -611,7 +568,7 @@ async def test_duplicate_and_reordered_deliveries(
     await webex.remote_hangup(call_id)
     await webex.release_webhooks(reverse=True)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     assert fired == ["incoming", "ended"]
 
 
@@ -642,10 +599,10 @@ async def test_missed_end_is_reconciled_while_calls_are_live(
     webex.drop_next_webhook()
     await webex.remote_hangup(call_id)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
     async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL * 1.1)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     # Idle entries do not poll.
     before = len(webex.requests)
     async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL * 2.2)
@@ -664,7 +621,7 @@ async def test_reconcile_failure_keeps_the_state(
     webex.fail_next(500, "/telephony/calls")
     async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL * 1.1)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures(
@@ -673,15 +630,7 @@ async def test_reconcile_failure_keeps_the_state(
 async def test_sign_in_refused_by_webex(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context=ConfigFlowContext(source=SOURCE_USER)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "webex"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: webex.base_url}
-    )
+    result = await start_sign_in(hass, webex)
     webex.fail_next(401, "/people/me")
     result = await authorize(hass, ha_client, webex, result)
     assert result["type"] is FlowResultType.ABORT
@@ -716,7 +665,7 @@ async def test_token_endpoint_down_is_a_connection_error(
         await act(hass, "answer_call")
     assert raised.value.translation_key == "cannot_connect"
     assert commands(webex, "answer") == []
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -732,7 +681,7 @@ async def test_unknown_end_stays_when_webex_cannot_be_asked(
         await act(hass, "answer_call")
     assert raised.value.translation_key == "call_ended"
     await hass.async_block_till_done()
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures("setup_webex", "fast_retries")
@@ -747,7 +696,7 @@ async def test_answer_that_timed_out_but_went_through_succeeds(
     # Webex answered the first try; the retry was refused as "not alerting".
     assert len(commands(webex, "answer")) == 2
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
 
 
 @pytest.mark.usefixtures("setup_webex")
@@ -758,7 +707,7 @@ async def test_disabled_webhook_is_reactivated_while_running(
     webex.disable_webhook(hook["id"])
     call_id = await webex.ring(CALLER)
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "idle"
+    assert state_of(hass, DESK).state == "idle"
     async_fire_time_changed(hass, dt_util.utcnow() + REGISTRATION_CHECK_INTERVAL * 1.1)
     await hass.async_block_till_done(wait_background_tasks=True)
     [hook] = our_webhooks(webex)
@@ -767,7 +716,7 @@ async def test_disabled_webhook_is_reactivated_while_running(
     webex.fail_next(500, "/webhooks", count=2)
     async_fire_time_changed(hass, dt_util.utcnow() + REGISTRATION_CHECK_INTERVAL * 2.2)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert state_of(hass, DESK) == "ringing"
+    assert state_of(hass, DESK).state == "ringing"
 
 
 @pytest.mark.usefixtures("setup_webex", "fast_retries")
@@ -783,10 +732,10 @@ async def test_answer_retry_refused_because_the_call_is_answered_succeeds(
     response = await act(hass, "answer_call")
     # Webex's own account of the call, read after the refused retry.
     assert response == {DESK: {"call_id": call_id, "state": "talking"}}
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
     await webex.release_webhooks()
     await settle(hass, webex)
-    assert state_of(hass, DESK) == "talking"
+    assert state_of(hass, DESK).state == "talking"
 
 
 @pytest.mark.usefixtures("setup_webex")
