@@ -60,7 +60,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) 
             devices={device.device_id: device for device in devices},
             calls=calls,
             controller=CallController(hass, entry, provider, calls),
-            reconciler=reconciler,
         )
         if isinstance(provider, WebhookProvider):
             await async_start_webhook(hass, entry, provider, reconciler)

@@ -10,7 +10,6 @@ from .calls import CallBook
 from .controller import CallController
 from .providers.base import Provider
 from .providers.model import Device
-from .reconcile import Reconciler
 from .stream import StreamRunner
 
 
@@ -22,7 +21,6 @@ class SwitchboardData:
     devices: dict[str, Device]
     calls: CallBook
     controller: CallController
-    reconciler: Reconciler
     # Only for providers whose events arrive on a stream (Genesys).
     stream: StreamRunner | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
@@ -45,7 +46,6 @@ class Reconciler:
         self._entry = entry
         self._provider = provider
         self._lister = provider if isinstance(provider, ReconcilingProvider) else None
-        self._keeper = provider if isinstance(provider, KeepAliveProvider) else None
         self._calls = calls
         self._task: asyncio.Task[None] | None = None
 
@@ -71,21 +71,23 @@ class Reconciler:
         self._entry.async_on_unload(
             async_track_time_interval(self._hass, _tick, RECONCILE_INTERVAL)
         )
-        if self._keeper is not None:
+        if isinstance(self._provider, KeepAliveProvider):
             self._entry.async_on_unload(
                 async_track_time_interval(
-                    self._hass, self._async_keep_alive, KEEP_ALIVE_INTERVAL
+                    self._hass,
+                    partial(self._async_keep_alive, self._provider),
+                    KEEP_ALIVE_INTERVAL,
                 )
             )
 
-    async def _async_keep_alive(self, _now: datetime) -> None:
-        if self._keeper is None:
-            return
+    async def _async_keep_alive(
+        self, keeper: KeepAliveProvider, _now: datetime
+    ) -> None:
         for call in self._calls.live_calls():
             if call.state not in _LATE_STATES:
                 continue
             try:
-                ended = await self._keeper.async_keep_alive(call)
+                ended = await keeper.async_keep_alive(call)
             except ProviderError as err:
                 LOGGER.warning("Could not keep call %s alive: %s", call.call_id, err)
                 continue
