@@ -28,6 +28,7 @@ from .const import FRONT_DESK, KITCHEN, WEBHOOK_ID
 from .helpers import HAClient
 
 pytest_plugins = [
+    "tests.fixtures.cloud",
     "tests.fixtures.webex",
     "tests.fixtures.graph",
     "tests.fixtures.genesys",

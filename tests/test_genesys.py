@@ -406,7 +406,14 @@ async def test_reconfigure(
     result = await setup_genesys.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure_genesys"
-    assert result["description_placeholders"] == {"title": GENESYS_TITLE}
+    # The examples in the URL help are placeholders: hassfest refuses URLs in
+    # translations.
+    assert result["description_placeholders"] == {
+        "title": GENESYS_TITLE,
+        "example_url": "https://gws.example.com",
+        "example_context_url": "https://gws.example.com/cloud-web",
+        "api_path": "/api/v2",
+    }
     # The current settings are shown; the password never is.
     assert suggested(result) == {
         CONF_URL: genesys.base_url,

@@ -7,13 +7,10 @@ real HTTP on loopback; the simulator also plays the https front Microsoft needs
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from functools import partial
-import sys
 import time
-from types import ModuleType
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock, patch
+from unittest.mock import patch
 
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import (
@@ -51,11 +48,12 @@ from custom_components.switchboard.const import (
 from custom_components.switchboard.diagnostics import (
     async_get_config_entry_diagnostics,
 )
-from custom_components.switchboard.providers.graph import CLOUDS, GraphCloud
-from custom_components.switchboard.reconcile import (
+from custom_components.switchboard.hub import (
     KEEP_ALIVE_INTERVAL,
     RECONCILE_INTERVAL,
 )
+from custom_components.switchboard.providers.graph import CLOUDS, GraphCloud
+from tests.fixtures.cloud import CLOUDHOOK, FakeCloud
 from tests.fixtures.graph import (
     GRAPH_CALLBACK_URL,
     GRAPH_HTTPS_ORIGIN,
@@ -73,7 +71,6 @@ SENSOR = "sensor.teams_calling_bot_call"
 EVENT = "event.teams_calling_bot_call"
 BUTTON = "button.teams_calling_bot_answer"
 SERVICE_HOSTED = {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}
-CLOUDHOOK = "https://hooks.nabu.casa/switchboard-graph"
 UNREACHABLE = "http://127.0.0.1:9"
 
 
@@ -123,27 +120,6 @@ def call_item(call_id: str, change: str, **data: Any) -> dict[str, Any]:
 
 def envelope(*items: dict[str, Any]) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.commsNotifications", "value": list(items)}
-
-
-class CloudNotAvailableError(Exception):
-    """Stands in for cloud.CloudNotAvailable."""
-
-
-@pytest.fixture
-def nabu_casa(hass: HomeAssistant) -> Generator[MagicMock]:
-    """Home Assistant Cloud, subscribed and connected (it cannot run here)."""
-    cloud = MagicMock(spec=ModuleType("cloud"))
-    cloud.CloudNotAvailable = CloudNotAvailableError
-    cloud.async_active_subscription = MagicMock(return_value=True)
-    cloud.async_get_or_create_cloudhook = AsyncMock(return_value=CLOUDHOOK)
-    cloud.async_delete_cloudhook = AsyncMock()
-    hass.config.components.add("cloud")
-    components = sys.modules["homeassistant.components"]
-    with (
-        patch.dict(sys.modules, {"homeassistant.components.cloud": cloud}),
-        patch.object(components, "cloud", cloud, create=True),
-    ):
-        yield cloud
 
 
 # --- config flow ---
@@ -292,7 +268,7 @@ async def test_flow_needs_an_https_url(
 
 
 async def test_flow_with_home_assistant_cloud(
-    hass: HomeAssistant, graph: GraphSimulator, nabu_casa: MagicMock
+    hass: HomeAssistant, graph: GraphSimulator, nabu_casa: FakeCloud
 ) -> None:
     result = await start_flow(hass, "graph")
     result = await hass.config_entries.flow.async_configure(

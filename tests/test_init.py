@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-import sys
-from types import ModuleType
-from unittest.mock import AsyncMock, MagicMock, patch
-
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
@@ -21,39 +16,18 @@ from custom_components.switchboard.const import (
     CONF_REGISTERED_URL,
     DOMAIN,
 )
+from tests.fixtures.cloud import CLOUDHOOK, CloudNotAvailableError, FakeCloud
 from tests.simulators.telnyx import TelnyxSimulator
 
 from .const import WEBHOOK_ID
 from .helpers import SENSOR, HAClient, post_webhook
 
-CLOUDHOOK = "https://hooks.nabu.casa/switchboard-test"
 OLD_URL = "https://old.example.invalid/telnyx"
 
 
 def webhook_url(telnyx: TelnyxSimulator, application_id: str) -> str | None:
     url: str | None = telnyx.applications[application_id]["webhook_event_url"]
     return url
-
-
-class CloudNotAvailableError(Exception):
-    """Stands in for cloud.CloudNotAvailable."""
-
-
-@pytest.fixture
-def nabu_casa(hass: HomeAssistant) -> Generator[MagicMock]:
-    """Home Assistant Cloud, subscribed and connected (it cannot run here)."""
-    cloud = MagicMock(spec=ModuleType("cloud"))
-    cloud.CloudNotAvailable = CloudNotAvailableError
-    cloud.async_active_subscription = MagicMock(return_value=True)
-    cloud.async_get_or_create_cloudhook = AsyncMock(return_value=CLOUDHOOK)
-    cloud.async_delete_cloudhook = AsyncMock()
-    hass.config.components.add("cloud")
-    components = sys.modules["homeassistant.components"]
-    with (
-        patch.dict(sys.modules, {"homeassistant.components.cloud": cloud}),
-        patch.object(components, "cloud", cloud, create=True),
-    ):
-        yield cloud
 
 
 async def test_setup_points_telnyx_here_and_unload_stops_listening(
@@ -195,7 +169,7 @@ async def test_cloudhook_with_nabu_casa(
     telnyx: TelnyxSimulator,
     application_id: str,
     telnyx_entry: MockConfigEntry,
-    nabu_casa: MagicMock,
+    nabu_casa: FakeCloud,
 ) -> None:
     assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
     await hass.async_block_till_done()
@@ -217,7 +191,7 @@ async def test_cloudhook_with_nabu_casa(
 async def test_cloudhook_already_gone_on_remove(
     hass: HomeAssistant,
     telnyx_entry: MockConfigEntry,
-    nabu_casa: MagicMock,
+    nabu_casa: FakeCloud,
 ) -> None:
     assert await hass.config_entries.async_setup(telnyx_entry.entry_id)
     await hass.async_block_till_done()
@@ -232,7 +206,7 @@ async def test_cloud_unavailable_falls_back_to_external_url(
     telnyx: TelnyxSimulator,
     application_id: str,
     telnyx_entry: MockConfigEntry,
-    nabu_casa: MagicMock,
+    nabu_casa: FakeCloud,
     ha_url: str,
     cloud_state: str,
 ) -> None:

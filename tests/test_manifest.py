@@ -69,16 +69,23 @@ def test_every_translation_key_the_code_raises_exists() -> None:
     code = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
     keys |= {f"no_call_to_{action}" for action in ("answer", "reject", "hangup")}
-    keys -= {"no_webhook_url", "no_https_url", "cloud"}  # issues and a selector
+    issues = {"no_webhook_url", "no_https_url", "webhook_url_changed"}
+    keys -= {*issues, "cloud"}  # issues and a selector
     keys -= {key for platform in strings["entity"].values() for key in platform}
     assert keys <= set(strings["exceptions"])
-    assert set(strings["issues"]) == {"no_webhook_url", "no_https_url"}
+    assert set(strings["issues"]) == issues
     assert set(strings["selector"]["cloud"]["options"]) == {"global", "usgov", "dod"}
     aborts = set(re.findall(r'reason="([a-z_]+)"', code))
     assert aborts <= set(strings["config"]["abort"])
     errors = set(re.findall(r'"base": "([a-z_]+)"', code))
     errors |= set(re.findall(r'CONF_PUBLIC_KEY: "([a-z_]+)"', code))
     assert errors <= set(strings["config"]["error"])
+
+
+def test_no_url_inside_a_translation() -> None:
+    """Hassfest refuses URLs in strings: they come in as placeholders."""
+    text = (INTEGRATION / "translations" / "en.json").read_text()
+    assert not re.findall(r"https?://", text)
 
 
 def test_entity_translations_match_the_entities() -> None:

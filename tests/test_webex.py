@@ -36,7 +36,7 @@ from custom_components.switchboard.const import (
     CONF_REGISTERED_URL,
     CONF_WEBHOOK_SECRET,
 )
-from custom_components.switchboard.reconcile import RECONCILE_INTERVAL
+from custom_components.switchboard.hub import RECONCILE_INTERVAL
 from custom_components.switchboard.webhook import REGISTRATION_CHECK_INTERVAL
 from tests.fixtures.webex import (
     WEBEX,

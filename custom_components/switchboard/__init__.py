@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
@@ -14,23 +15,19 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .calls import CallBook
-from .clients import async_create_provider
 from .const import CONF_REGISTERED_URL, DOMAIN, LOGGER
-from .controller import CallController
-from .data import SwitchboardConfigEntry, SwitchboardData
 from .entity import device_identifier
-from .providers.base import Provider, StreamProvider, WebhookProvider
+from .hub import SwitchboardConfigEntry, SwitchboardHub
+from .kinds import UnknownProviderError, kind_of
+from .providers.base import Provider, WebhookProvider
 from .providers.model import (
     AuthenticationError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
 )
-from .reconcile import Reconciler
 from .services import async_setup_services
-from .stream import StreamRunner
-from .webhook import async_remove_webhook, async_start_webhook
+from .webhook import WebhookManager, async_remove_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -45,26 +42,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> bool:
     """Connect to the provider, make its devices, and start receiving its events."""
     try:
-        provider = await async_create_provider(hass, entry)
+        kind = kind_of(entry.data)
+    except UnknownProviderError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_provider",
+            translation_placeholders={"provider": str(err.args[0])},
+        ) from err
+    try:
+        provider = await kind.async_create_client(hass, entry)
     except ImplementationUnavailableError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="oauth_unavailable"
         ) from err
+    hub = SwitchboardHub(hass, entry, provider, kind.name)
     try:
-        await provider.async_get_account()
-        devices = await provider.async_get_devices()
-        calls = CallBook()
-        reconciler = Reconciler(hass, entry, provider, calls)
-        entry.runtime_data = SwitchboardData(
-            provider=provider,
-            devices={device.device_id: device for device in devices},
-            calls=calls,
-            controller=CallController(hass, entry, provider, calls),
-        )
+        await hub.async_first_read()
+        entry.runtime_data = hub
         if isinstance(provider, WebhookProvider):
-            await async_start_webhook(hass, entry, provider, reconciler)
+            await WebhookManager(hass, entry, hub, provider).async_start()
         # Calls that rang before Home Assistant started (or restarted).
-        await reconciler.async_reconcile()
+        await hub.async_reread()
     except AuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -82,27 +80,34 @@ async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) 
             translation_placeholders={"error": str(err)},
         ) from err
     _remove_stale_devices(hass, entry)
-    if isinstance(provider, StreamProvider):
-        entry.runtime_data.stream = StreamRunner(hass, entry, provider, reconciler)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if entry.runtime_data.stream is not None:
-        entry.runtime_data.stream.async_start()
-    reconciler.async_start_polling()
+    hub.async_start()
     return True
+
+
+def _current_identifiers(entry: SwitchboardConfigEntry) -> set[tuple[str, str]]:
+    return {
+        (DOMAIN, device_identifier(entry, device))
+        for device in entry.runtime_data.devices.values()
+    }
 
 
 def _remove_stale_devices(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> None:
     """Drop devices whose number or endpoint the provider no longer lists."""
     registry = dr.async_get(hass)
-    current = {
-        (DOMAIN, device_identifier(entry, device))
-        for device in entry.runtime_data.devices.values()
-    }
+    current = _current_identifiers(entry)
     for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device_entry.identifiers & current:
-            registry.async_update_device(
-                device_entry.id, remove_config_entry_id=entry.entry_id
-            )
+            registry.async_remove_device(device_entry.id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SwitchboardConfigEntry,
+    device_entry: dr.DeviceEntry,
+) -> bool:
+    """Let a user delete a device the provider no longer lists."""
+    return not device_entry.identifiers & _current_identifiers(entry)
 
 
 async def async_unload_entry(
@@ -110,21 +115,21 @@ async def async_unload_entry(
 ) -> bool:
     """Stop receiving events and remove the entities."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded and entry.runtime_data.stream is not None:
-        await entry.runtime_data.stream.async_stop()
+    if unloaded:
+        await entry.runtime_data.async_stop()
     return unloaded
 
 
-async def async_remove_entry(
-    hass: HomeAssistant, entry: SwitchboardConfigEntry
-) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Undo what the entry registered with the provider and with Nabu Casa."""
     if CONF_REGISTERED_URL not in entry.data:
         # Nothing registered at the provider (Teams, Genesys, manual webhooks).
         await async_remove_webhook(hass, entry, None)
         return
     try:
-        provider: Provider | None = await async_create_provider(hass, entry)
+        provider: Provider | None = await kind_of(entry.data).async_create_client(
+            hass, entry
+        )
     except ImplementationUnavailableError, UnknownImplementationError:
         LOGGER.warning(
             "The sign-in of %s is gone; remove its webhook in the provider's portal",

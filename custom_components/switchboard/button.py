@@ -8,8 +8,8 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .data import SwitchboardConfigEntry
 from .entity import SwitchboardEntity
+from .hub import SwitchboardConfigEntry
 from .providers.model import CallAction
 
 PARALLEL_UPDATES = 1
@@ -35,10 +35,8 @@ class AnswerButton(SwitchboardEntity, ButtonEntity):
     @property
     @override
     def available(self) -> bool:
-        return super().available and self.runtime.controller.can(
-            self.device, CallAction.ANSWER
-        )
+        return super().available and self.hub.can(self.device, CallAction.ANSWER)
 
     @override
     async def async_press(self) -> None:
-        await self.runtime.controller.async_act(self.device, CallAction.ANSWER)
+        await self.hub.async_act(self.device, CallAction.ANSWER)

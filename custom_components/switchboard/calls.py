@@ -3,6 +3,10 @@
 Idempotent (a repeated event changes nothing), ordered (an older event never
 overwrites a newer state), several calls per device, and bounded: ended calls
 are forgotten, keeping only their ids so a late event cannot bring them back.
+
+Calls are indexed per device and state, and a change is told only to the
+listeners of the devices it concerns, so an event costs the same with one
+device or a thousand, and with no live call or thousands.
 """
 
 from __future__ import annotations
@@ -84,6 +88,28 @@ def _event_type(previous: CallState | None, call: Call) -> CallEventType | None:
     return None
 
 
+class _DeviceCalls:
+    """The live calls of one device, by state; each bucket keeps arrival order."""
+
+    __slots__ = ("by_state",)
+
+    def __init__(self) -> None:
+        self.by_state: dict[CallState, dict[str, Call]] = {}
+
+    def add(self, call: Call) -> None:
+        self.by_state.setdefault(call.state, {})[call.call_id] = call
+
+    def discard(self, call_id: str, state: CallState) -> None:
+        bucket = self.by_state.get(state)
+        if bucket is not None:
+            bucket.pop(call_id, None)
+            if not bucket:
+                del self.by_state[state]
+
+    def __len__(self) -> int:
+        return sum(len(bucket) for bucket in self.by_state.values())
+
+
 class CallBook:
     """The live calls of one config entry, by call id and by device."""
 
@@ -91,14 +117,36 @@ class CallBook:
         """Start empty."""
         self._calls: dict[str, Call] = {}
         self._order: dict[str, tuple[float, int]] = {}
+        # Creation order: "oldest first" however often a call changes state.
+        self._created: dict[str, int] = {}
+        self._created_count = 0
+        self._devices: dict[str, _DeviceCalls] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._listeners: list[CallListener] = []
+        self._device_listeners: dict[str, list[CallListener]] = {}
 
     def listen(self, listener: CallListener) -> Callable[[], None]:
         """Call `listener` with every change; returns the function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def listen_device(
+        self, device_id: str, listener: CallListener
+    ) -> Callable[[], None]:
+        """Call `listener` with the changes that concern one device only.
+
+        A change concerns the devices the call is on, and those it just left.
+        """
+        listeners = self._device_listeners.setdefault(device_id, [])
+        listeners.append(listener)
+
+        def _stop() -> None:
+            listeners.remove(listener)
+            if not listeners:
+                del self._device_listeners[device_id]
+
+        return _stop
 
     def get(self, call_id: str) -> Call | None:
         """Return a live call."""
@@ -110,15 +158,31 @@ class CallBook:
 
     def calls_on(self, device_id: str) -> list[Call]:
         """Return the live calls of a device, oldest first."""
-        return [call for call in self._calls.values() if device_id in call.device_ids]
+        device = self._devices.get(device_id)
+        if device is None:
+            return []
+        calls = [
+            call for bucket in device.by_state.values() for call in bucket.values()
+        ]
+        return sorted(calls, key=lambda call: self._created[call.call_id])
+
+    def count_on(self, device_id: str) -> int:
+        """Count the live calls of a device."""
+        device = self._devices.get(device_id)
+        return 0 if device is None else len(device)
+
+    def _oldest_in(self, device_id: str, state: CallState) -> Call | None:
+        device = self._devices.get(device_id)
+        bucket = device.by_state.get(state) if device else None
+        if not bucket:
+            return None
+        return min(bucket.values(), key=lambda call: self._created[call.call_id])
 
     def primary_call(self, device_id: str) -> Call | None:
         """Return the call a user most likely means: ringing first, then active."""
-        calls = self.calls_on(device_id)
         for state in PRIMARY_ORDER:
-            for call in calls:
-                if call.state is state:
-                    return call
+            if call := self._oldest_in(device_id, state):
+                return call
         return None
 
     def find_call(
@@ -134,14 +198,7 @@ class CallBook:
             return call if call and device_id in call.device_ids else None
         if action is CallAction.HANGUP:
             return self.primary_call(device_id)
-        return next(
-            (
-                call
-                for call in self.calls_on(device_id)
-                if call.state is CallState.RINGING
-            ),
-            None,
-        )
+        return self._oldest_in(device_id, CallState.RINGING)
 
     def knows(self, call_id: str) -> bool:
         """Tell whether a call is live, or ended recently."""
@@ -195,6 +252,20 @@ class CallBook:
             return self._create(event)
         return self._update(call, event)
 
+    def _index(self, call: Call) -> None:
+        for device_id in call.device_ids:
+            device = self._devices.get(device_id)
+            if device is None:
+                device = self._devices[device_id] = _DeviceCalls()
+            device.add(call)
+
+    def _unindex(self, call: Call) -> None:
+        for device_id in call.device_ids:
+            if device := self._devices.get(device_id):
+                device.discard(call.call_id, call.state)
+                if not device.by_state:
+                    del self._devices[device_id]
+
     def _create(self, event: CallEvent) -> CallChange:
         direction = event.direction or Direction.INCOMING
         call = Call(
@@ -208,6 +279,9 @@ class CallBook:
         self._set_state_times(call, event)
         self._calls[call.call_id] = call
         self._order[call.call_id] = event.order
+        self._created[call.call_id] = self._created_count
+        self._created_count += 1
+        self._index(call)
         return self._changed(call, None)
 
     def _update(self, call: Call, event: CallEvent) -> CallChange | None:
@@ -220,6 +294,7 @@ class CallBook:
             return self._changed(call, previous) if learned else None
         self._order[call.call_id] = max(event.order, self._order[call.call_id])
         actions_before = call.actions
+        self._unindex(call)
         if event.actions is not None:
             call.actions = event.actions
         if event.direction is not None:
@@ -235,8 +310,11 @@ class CallBook:
             call.actions = frozenset()
             del self._calls[call.call_id]
             del self._order[call.call_id]
+            del self._created[call.call_id]
             _bounded_add(self._ended, call.call_id, ENDED_CALLS)
-        elif (
+            return self._changed(call, previous, left)
+        self._index(call)
+        if (
             previous is call.state
             and not learned
             and not left
@@ -273,4 +351,7 @@ class CallBook:
         change = CallChange(call.copy(), previous, _event_type(previous, call), left)
         for listener in list(self._listeners):
             listener(change)
+        for device_id in (*call.device_ids, *left):
+            for listener in list(self._device_listeners.get(device_id, ())):
+                listener(change)
         return change

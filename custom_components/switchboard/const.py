@@ -17,17 +17,6 @@ CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret
 CONF_TENANT_ID: Final = "tenant_id"
 CONF_CLOUD: Final = "cloud"
 
-PROVIDER_TELNYX: Final = "telnyx"
-PROVIDER_WEBEX: Final = "webex"
-PROVIDER_GRAPH: Final = "graph"
-PROVIDER_GENESYS: Final = "genesys"
-PROVIDER_NAMES: Final = {
-    PROVIDER_TELNYX: "Telnyx",
-    PROVIDER_WEBEX: "Cisco Webex",
-    PROVIDER_GRAPH: "Microsoft Teams",
-    PROVIDER_GENESYS: "Genesys",
-}
-
 ATTR_CALL_ID: Final = "call_id"
 ATTR_OPTIONS: Final = "options"
 ATTR_STATE: Final = "state"
@@ -38,3 +27,10 @@ SERVICE_HANGUP_CALL: Final = "hangup_call"
 
 ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"
 ISSUE_NO_HTTPS_URL: Final = "no_https_url"
+ISSUE_WEBHOOK_URL_CHANGED: Final = "webhook_url_changed"
+
+# TEMPORARY: test imports, removed once tests use the kinds' keys.
+PROVIDER_TELNYX: Final = "telnyx"
+PROVIDER_WEBEX: Final = "webex"
+PROVIDER_GRAPH: Final = "graph"
+PROVIDER_GENESYS: Final = "genesys"

@@ -6,43 +6,17 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_CLIENT_SECRET,
-    CONF_PASSWORD,
-    CONF_TOKEN,
-    CONF_USERNAME,
-    CONF_WEBHOOK_ID,
-)
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import (
-    CONF_CLOUDHOOK_URL,
-    CONF_PREVIOUS_URL,
-    CONF_PUBLIC_KEY,
-    CONF_REGISTERED_URL,
-    CONF_WEBHOOK_SECRET,
-)
-from .data import SwitchboardConfigEntry
+from .const import CONF_CLOUDHOOK_URL, CONF_PREVIOUS_URL, CONF_REGISTERED_URL
+from .hub import SwitchboardConfigEntry
+from .kinds import kind_of
 
-TO_REDACT = {
-    CONF_API_KEY,
-    CONF_CLIENT_SECRET,
-    CONF_PASSWORD,
-    CONF_TOKEN,
-    CONF_USERNAME,
-    CONF_WEBHOOK_SECRET,
-    "callbackUri",
-    CONF_PUBLIC_KEY,
-    CONF_WEBHOOK_ID,
-    CONF_CLOUDHOOK_URL,
-    CONF_REGISTERED_URL,
-    CONF_PREVIOUS_URL,
-    "client_state",
-    "delivered_to",
-    "webhook_url",
-    "stream_auth_token",
-}
+# What every entry with a webhook holds; the kinds add their own secrets.
+WEBHOOK_KEYS = frozenset(
+    {CONF_WEBHOOK_ID, CONF_CLOUDHOOK_URL, CONF_REGISTERED_URL, CONF_PREVIOUS_URL}
+)
 
 
 async def async_get_config_entry_diagnostics(
@@ -50,14 +24,15 @@ async def async_get_config_entry_diagnostics(
     entry: SwitchboardConfigEntry,
 ) -> dict[str, Any]:
     """Return what helps find a problem, and no secret."""
-    runtime = entry.runtime_data
+    hub = entry.runtime_data
+    to_redact = WEBHOOK_KEYS | kind_of(entry.data).redact_keys
     return {
-        "entry": async_redact_data(dict(entry.data), TO_REDACT),
-        "devices": [asdict(device) for device in runtime.devices.values()],
+        "entry": async_redact_data(dict(entry.data), to_redact),
+        "devices": [asdict(device) for device in hub.devices.values()],
         "calls": [
             async_redact_data(
-                {**asdict(call), "actions": sorted(call.actions)}, TO_REDACT
+                {**asdict(call), "actions": sorted(call.actions)}, to_redact
             )
-            for call in runtime.calls.live_calls()
+            for call in hub.calls.live_calls()
         ],
     }

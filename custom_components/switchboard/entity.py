@@ -9,8 +9,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .calls import CallChange
-from .const import CONF_PROVIDER, DOMAIN, PROVIDER_NAMES
-from .data import SwitchboardConfigEntry, SwitchboardData
+from .const import DOMAIN
+from .hub import SwitchboardConfigEntry, SwitchboardHub
 from .providers.model import Call, Device
 
 
@@ -31,7 +31,11 @@ def device_identifier(entry: SwitchboardConfigEntry, device: Device) -> str:
 
 
 class SwitchboardEntity(Entity):
-    """An entity of one provider device."""
+    """An entity of one provider device.
+
+    It hears only its own device's calls, and writes its state only when what
+    it shows changed: an event costs each entity nothing it does not show.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
@@ -45,36 +49,53 @@ class SwitchboardEntity(Entity):
         """Attach the entity to its device."""
         self.entity_description = description
         self.device = device
-        self.runtime: SwitchboardData = entry.runtime_data
+        self.hub: SwitchboardHub = entry.runtime_data
         identifier = device_identifier(entry, device)
         self._attr_unique_id = f"{identifier}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, identifier)},
             name=device.name,
             model=device.model,
-            manufacturer=PROVIDER_NAMES[entry.data[CONF_PROVIDER]],
+            manufacturer=self.hub.provider_name,
         )
+        self._shown: tuple[Any, ...] | None = None
 
     @property
     def available(self) -> bool:
         """Unavailable while the provider's event stream is down."""
-        return self.runtime.stream is None or self.runtime.stream.connected
+        return self.hub.available
+
+    def shown(self) -> tuple[Any, ...]:
+        """Return what the entity shows; a change of it is worth a state write."""
+        return (self.available,)
 
     async def async_added_to_hass(self) -> None:
-        """Follow the calls of this device, and the stream's ups and downs."""
+        """Follow the calls of this device, and the hub's availability."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.runtime.calls.listen(self._async_call_changed))
-        if self.runtime.stream is not None:
-            self.async_on_remove(self.runtime.stream.listen(self.async_write_ha_state))
+        self.async_on_remove(
+            self.hub.async_subscribe_device(
+                self.device.device_id, self._async_call_changed
+            )
+        )
+        self.async_on_remove(
+            self.hub.async_subscribe_availability(self.async_write_if_changed)
+        )
+        # Home Assistant writes the first state right after this returns.
+        self._shown = self.shown()
 
     @callback
     def _async_call_changed(self, change: CallChange) -> None:
-        if self.device.device_id in change.call.device_ids:
-            self._handle_call_change(change)
-            self.async_write_ha_state()
-        elif self.device.device_id in change.left_devices:
-            self.async_write_ha_state()
+        self._handle_call_change(change)
+        self.async_write_if_changed()
 
     @callback
     def _handle_call_change(self, change: CallChange) -> None:
         """Take in a change of one of this device's calls."""
+
+    @callback
+    def async_write_if_changed(self) -> None:
+        """Write the state only when what the entity shows changed."""
+        shown = self.shown()
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()

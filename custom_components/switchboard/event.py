@@ -7,8 +7,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallChange, CallEventType
-from .data import SwitchboardConfigEntry
 from .entity import SwitchboardEntity, call_attributes
+from .hub import SwitchboardConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -35,7 +35,9 @@ class CallEventEntity(SwitchboardEntity, EventEntity):
     """Fires when a call of the device starts ringing, is answered or ends."""
 
     @callback
-    def _handle_call_change(self, change: CallChange) -> None:
+    def _async_call_changed(self, change: CallChange) -> None:
+        """Fire for a change a user cares about; nothing else is worth a write."""
         if change.event_type is None:
             return
         self._trigger_event(change.event_type.value, call_attributes(change.call))
+        self.async_write_ha_state()

@@ -13,8 +13,8 @@ from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ATTR_CALL_ID, ATTR_STATE
-from .data import SwitchboardConfigEntry
 from .entity import SwitchboardEntity, call_attributes
+from .hub import SwitchboardConfigEntry
 from .providers.model import CallAction, CallState
 
 PARALLEL_UPDATES = 0
@@ -50,27 +50,29 @@ class CallSensor(SwitchboardEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> str:
-        call = self.runtime.calls.primary_call(self.device.device_id)
+        call = self.hub.calls.primary_call(self.device.device_id)
         return call.state.value if call else IDLE
 
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any]:
-        calls = self.runtime.calls
+        calls = self.hub.calls
         call = calls.primary_call(self.device.device_id)
         return {
             **call_attributes(call),
             "started_at": call.started_at if call else None,
             "answered_at": call.answered_at if call else None,
-            "active_calls": len(calls.calls_on(self.device.device_id)),
+            "active_calls": calls.count_on(self.device.device_id),
         }
+
+    @override
+    def shown(self) -> tuple[Any, ...]:
+        return (self.available, self.native_value, self.extra_state_attributes)
 
     async def _async_act(
         self, action: CallAction, call_id: str | None, options: dict[str, Any] | None
     ) -> ServiceResponse:
-        call = await self.runtime.controller.async_act(
-            self.device, action, call_id, options
-        )
+        call = await self.hub.async_act(self.device, action, call_id, options)
         return {ATTR_CALL_ID: call.call_id, ATTR_STATE: call.state.value}
 
     async def async_answer_call(

@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 from homeassistant.components import webhook
-from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_WEBHOOK_ID, EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError
@@ -24,9 +25,10 @@ from .const import (
     DOMAIN,
     ISSUE_NO_HTTPS_URL,
     ISSUE_NO_WEBHOOK_URL,
+    ISSUE_WEBHOOK_URL_CHANGED,
     LOGGER,
 )
-from .data import SwitchboardConfigEntry
+from .hub import SwitchboardConfigEntry, SwitchboardHub
 from .providers.base import WebhookProvider, WebhookRegistrar
 from .providers.model import (
     InvalidPayloadError,
@@ -35,9 +37,9 @@ from .providers.model import (
     ProviderUnavailableError,
     ResendRequestedError,
 )
-from .reconcile import Reconciler
 
 REGISTRATION_CHECK_INTERVAL = timedelta(minutes=30)
+_ISSUES = (ISSUE_NO_WEBHOOK_URL, ISSUE_NO_HTTPS_URL, ISSUE_WEBHOOK_URL_CHANGED)
 
 
 def is_https(url: str) -> bool:
@@ -85,35 +87,199 @@ async def async_new_webhook_url(
     return url, None
 
 
-async def async_webhook_url(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> str:
+def displayed_webhook_url(hass: HomeAssistant, entry_data: dict[str, Any]) -> str:
+    """Return the address to paste into a provider, as far as it is known."""
+    if cloudhook := entry_data.get(CONF_CLOUDHOOK_URL):
+        return str(cloudhook)
+    webhook_id = entry_data[CONF_WEBHOOK_ID]
+    try:
+        return webhook.async_generate_url(hass, webhook_id, allow_internal=False)
+    except NoURLAvailableError:
+        return f"<your Home Assistant URL>{webhook.async_generate_path(webhook_id)}"
+
+
+async def async_webhook_url(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str:
     """Return the URL the provider must call: a cloudhook, else the external URL.
+
+    A cloudhook made earlier is kept while the subscription lasts.
 
     Raises NoURLAvailableError when Home Assistant has no URL the internet reaches.
     """
-    if url := entry.data.get(CONF_CLOUDHOOK_URL):
+    if (url := entry.data.get(CONF_CLOUDHOOK_URL)) and _cloud_subscribed(hass):
         return str(url)
     url, cloudhook = await async_new_webhook_url(hass, entry.data[CONF_WEBHOOK_ID])
-    if cloudhook:
+    if cloudhook and cloudhook != entry.data.get(CONF_CLOUDHOOK_URL):
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_CLOUDHOOK_URL: cloudhook}
         )
     return url
 
 
-def make_handler(
-    provider: WebhookProvider, reconciler: Reconciler
-) -> webhook.HandlerType:
-    """Handle a delivery: check it first, then apply what it says."""
+def _cloud_subscribed(hass: HomeAssistant) -> bool:
+    if "cloud" not in hass.config.components:
+        return False
+    from homeassistant.components import cloud  # noqa: PLC0415
 
-    async def handle(
-        hass: HomeAssistant, webhook_id: str, request: web.Request
+    return bool(cloud.async_active_subscription(hass))
+
+
+class WebhookManager:
+    """Receives the provider's webhooks and keeps the provider pointed here.
+
+    It follows Home Assistant's external URL and cloud connection: where it
+    registered the URL itself it registers the new one, and where the user
+    pasted it into the provider it raises a repair issue with the new one.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SwitchboardConfigEntry,
+        hub: SwitchboardHub,
+        provider: WebhookProvider,
+    ) -> None:
+        """Serve `provider`'s webhooks for `entry`, handing them to `hub`."""
+        self._hass = hass
+        self._entry = entry
+        self._hub = hub
+        self._provider = provider
+        self._registrar = provider if isinstance(provider, WebhookRegistrar) else None
+        self._url: str | None = None
+
+    @property
+    def _registers(self) -> bool:
+        """Whether we point the provider at Home Assistant (the user agreed)."""
+        return self._registrar is not None and self._entry.data.get(
+            CONF_REGISTER_WEBHOOK, True
+        )
+
+    async def async_start(self) -> None:
+        """Receive the provider's events; point the provider here if agreed.
+
+        A provider that needs an https callback (Graph) without one gets a
+        repair issue; so does a registrar when Home Assistant has no public URL.
+        """
+        webhook_id = self._entry.data[CONF_WEBHOOK_ID]
+        webhook.async_register(
+            self._hass,
+            DOMAIN,
+            self._entry.title,
+            webhook_id,
+            self._async_handle,
+            local_only=False,
+            allowed_methods=["POST"],
+        )
+        self._entry.async_on_unload(
+            lambda: webhook.async_unregister(self._hass, webhook_id)
+        )
+        url = await self._async_current_url()
+        if self._chooses_url:
+            await self._async_use_url(url)
+        else:
+            # The user pasted the URL into the provider themselves; any URL
+            # will do, so remember the one they were shown.
+            self._clear_issues()
+            self._url = url
+        self._async_follow_url_changes()
+        if self._registers and self._registrar and self._registrar.owns_registration:
+            self._async_keep_registered(self._registrar)
+
+    @property
+    def _chooses_url(self) -> bool:
+        """Whether the URL matters to us: we register it, or it must be https."""
+        return self._registers or self._provider.webhook_requires_https
+
+    async def _async_current_url(self) -> str | None:
+        """Return where the provider must send events now; None: nowhere known.
+
+        Only a URL we choose may bring a new cloudhook; a pasted one is the
+        cloudhook or external URL the user was shown.
+        """
+        try:
+            if self._chooses_url:
+                return await async_webhook_url(self._hass, self._entry)
+            if cloudhook := self._entry.data.get(CONF_CLOUDHOOK_URL):
+                return str(cloudhook)
+            return webhook.async_generate_url(
+                self._hass, self._entry.data[CONF_WEBHOOK_ID], allow_internal=False
+            )
+        except NoURLAvailableError:
+            return None
+
+    async def _async_use_url(self, url: str | None) -> None:
+        """Tell the provider where we are, and register it where agreed."""
+        provider = self._provider
+        if provider.webhook_requires_https and (url is None or not is_https(url)):
+            self._clear_issues()
+            self._raise_issue(ISSUE_NO_HTTPS_URL)
+            provider.use_webhook_url(None)
+            self._url = None
+            return
+        if url is None:
+            self._raise_issue(ISSUE_NO_WEBHOOK_URL)
+            self._url = None
+            return
+        self._clear_issues()
+        provider.use_webhook_url(url)
+        self._url = url
+        if self._registrar is not None and self._registers:
+            await self._async_register(self._registrar, url)
+
+    @callback
+    def _async_follow_url_changes(self) -> None:
+        """Look again when the external URL or the cloud connection changes."""
+
+        async def _async_config_updated(_event: Event) -> None:
+            await self._async_url_may_have_changed()
+
+        self._entry.async_on_unload(
+            self._hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_config_updated)
+        )
+        if "cloud" in self._hass.config.components:
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            async def _async_cloud_changed(_state: Any) -> None:
+                await self._async_url_may_have_changed()
+
+            self._entry.async_on_unload(
+                cloud.async_listen_connection_change(self._hass, _async_cloud_changed)
+            )
+
+    async def _async_url_may_have_changed(self) -> None:
+        url = await self._async_current_url()
+        if url == self._url:
+            return
+        LOGGER.info("The webhook address of %s changed", self._entry.title)
+        if self._registers or (
+            self._provider.webhook_requires_https and (url is None or not is_https(url))
+        ):
+            try:
+                await self._async_use_url(url)
+            except ProviderError as err:
+                LOGGER.warning(
+                    "Could not point %s at the new webhook address: %s",
+                    self._entry.title,
+                    err,
+                )
+            return
+        if url is None:
+            # Nothing better to offer than what the user pasted.
+            return
+        # The user pasted the old address into the provider: only they can
+        # paste the new one. Commands that name a callback use it at once.
+        self._provider.use_webhook_url(url)
+        self._url = url
+        self._clear_issues()
+        self._raise_issue(ISSUE_WEBHOOK_URL_CHANGED, webhook_url=url)
+
+    async def _async_handle(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
+        """Handle a delivery: the hub has it checked first, then applies it."""
         del hass, webhook_id
         body = await request.read()
         try:
-            events = await provider.async_parse_webhook(
-                request.headers, body, time.time()
-            )
+            await self._hub.async_receive_webhook(request.headers, body, time.time())
         except InvalidSignatureError as err:
             LOGGER.warning("Rejected a webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
@@ -127,129 +293,77 @@ def make_handler(
             # The keys to check it could not be fetched: let the sender retry.
             LOGGER.warning("Could not check a webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
-        reconciler.apply(events)
         return web.Response(status=HTTPStatus.OK)
 
-    return handle
+    @callback
+    def _async_keep_registered(self, registrar: WebhookRegistrar) -> None:
+        """Check our own registration now and then: Webex disables one on its own.
+
+        A registration the user shares (a Telnyx application's URL) is left
+        alone between set-ups: they may have pointed it elsewhere on purpose.
+        """
+
+        async def _async_check(_now: datetime) -> None:
+            if self._url is None:
+                return
+            try:
+                await self._async_register(registrar, self._url)
+            except ProviderError as err:
+                LOGGER.warning(
+                    "Could not check the webhook registration of %s: %s",
+                    self._entry.title,
+                    err,
+                )
+
+        self._entry.async_on_unload(
+            async_track_time_interval(
+                self._hass,
+                _async_check,
+                REGISTRATION_CHECK_INTERVAL,
+                cancel_on_shutdown=True,
+            )
+        )
+
+    async def _async_register(self, registrar: WebhookRegistrar, url: str) -> None:
+        entry = self._entry
+        current = await registrar.async_get_webhook_url()
+        if current == url:
+            return
+        await registrar.async_set_webhook_url(url)
+        updates: dict[str, Any] = {CONF_REGISTERED_URL: url}
+        if CONF_REGISTERED_URL not in entry.data:
+            # Remember what the user had, to put it back when the entry is removed.
+            updates[CONF_PREVIOUS_URL] = current
+        else:
+            # Our registration had moved or been switched off: events may be lost.
+            self._hub.async_schedule_reread()
+        self._hass.config_entries.async_update_entry(
+            entry, data={**entry.data, **updates}
+        )
+        LOGGER.info("Pointed %s's webhooks at Home Assistant", entry.title)
+
+    def _raise_issue(self, key: str, **placeholders: str) -> None:
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            f"{key}_{self._entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=key,
+            translation_placeholders={"title": self._entry.title, **placeholders},
+        )
+
+    def _clear_issues(self) -> None:
+        _clear_issues(self._hass, self._entry)
 
 
-def _raise_issue(hass: HomeAssistant, entry: SwitchboardConfigEntry, key: str) -> None:
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"{key}_{entry.entry_id}",
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=key,
-        translation_placeholders={"title": entry.title},
-    )
-
-
-def _clear_issues(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> None:
-    for key in (ISSUE_NO_WEBHOOK_URL, ISSUE_NO_HTTPS_URL):
+def _clear_issues(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    for key in _ISSUES:
         ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
 
 
-async def async_start_webhook(
-    hass: HomeAssistant,
-    entry: SwitchboardConfigEntry,
-    provider: WebhookProvider,
-    reconciler: Reconciler,
-) -> None:
-    """Receive the provider's events; point the provider here if the user agreed.
-
-    A provider that needs an https callback (Graph) without one gets a repair
-    issue; so does a registrar when Home Assistant has no public URL at all.
-    """
-    webhook_id = entry.data[CONF_WEBHOOK_ID]
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        entry.title,
-        webhook_id,
-        make_handler(provider, reconciler),
-        local_only=False,
-        allowed_methods=["POST"],
-    )
-    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
-    registrar = provider if isinstance(provider, WebhookRegistrar) else None
-    register = registrar is not None and entry.data.get(CONF_REGISTER_WEBHOOK, True)
-    if not register and not provider.webhook_requires_https:
-        return
-    try:
-        url: str | None = await async_webhook_url(hass, entry)
-    except NoURLAvailableError:
-        url = None
-    if provider.webhook_requires_https and (url is None or not is_https(url)):
-        _clear_issues(hass, entry)
-        _raise_issue(hass, entry, ISSUE_NO_HTTPS_URL)
-        provider.use_webhook_url(None)
-        return
-    if url is None:
-        _raise_issue(hass, entry, ISSUE_NO_WEBHOOK_URL)
-        return
-    _clear_issues(hass, entry)
-    provider.use_webhook_url(url)
-    if registrar is None or not register:
-        return
-    await _async_register(hass, entry, registrar, url, reconciler)
-    if registrar.owns_registration:
-        _async_keep_registered(hass, entry, registrar, url, reconciler)
-
-
-@callback
-def _async_keep_registered(
-    hass: HomeAssistant,
-    entry: SwitchboardConfigEntry,
-    registrar: WebhookRegistrar,
-    url: str,
-    reconciler: Reconciler,
-) -> None:
-    """Check our own registration now and then: Webex disables a webhook on its own.
-
-    A registration the user shares (a Telnyx application's URL) is left alone
-    between set-ups: they may have pointed it elsewhere on purpose.
-    """
-
-    async def _async_check(_now: datetime) -> None:
-        try:
-            await _async_register(hass, entry, registrar, url, reconciler)
-        except ProviderError as err:
-            LOGGER.warning(
-                "Could not check the webhook registration of %s: %s", entry.title, err
-            )
-
-    entry.async_on_unload(
-        async_track_time_interval(
-            hass, _async_check, REGISTRATION_CHECK_INTERVAL, cancel_on_shutdown=True
-        )
-    )
-
-
-async def _async_register(
-    hass: HomeAssistant,
-    entry: SwitchboardConfigEntry,
-    registrar: WebhookRegistrar,
-    url: str,
-    reconciler: Reconciler,
-) -> None:
-    current = await registrar.async_get_webhook_url()
-    if current == url:
-        return
-    await registrar.async_set_webhook_url(url)
-    updates: dict[str, Any] = {CONF_REGISTERED_URL: url}
-    if CONF_REGISTERED_URL not in entry.data:
-        # Remember what the user had, to put it back when the entry is removed.
-        updates[CONF_PREVIOUS_URL] = current
-    else:
-        # Our registration had moved or been switched off: events may be lost.
-        reconciler.schedule()
-    hass.config_entries.async_update_entry(entry, data={**entry.data, **updates})
-    LOGGER.info("Pointed %s's webhooks at Home Assistant", entry.title)
-
-
 async def async_remove_webhook(
-    hass: HomeAssistant, entry: SwitchboardConfigEntry, provider: object
+    hass: HomeAssistant, entry: ConfigEntry[Any], provider: object
 ) -> None:
     """Undo the registration this entry made, and drop its cloudhook."""
     _clear_issues(hass, entry)
