@@ -19,8 +19,8 @@ from custom_components.switchboard.const import (
 from tests.fixtures.cloud import CLOUDHOOK, CloudNotAvailableError, FakeCloud
 from tests.simulators.telnyx import TelnyxSimulator
 
-from .const import WEBHOOK_ID
-from .helpers import SENSOR, HAClient, post_webhook
+from tests.const import WEBHOOK_ID
+from tests.helpers import SENSOR, HAClient, post_webhook
 
 OLD_URL = "https://old.example.invalid/telnyx"
 

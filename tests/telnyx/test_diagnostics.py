@@ -14,8 +14,8 @@ from custom_components.switchboard.diagnostics import (
 )
 from tests.simulators.telnyx import TelnyxSimulator
 
-from .const import WEBHOOK_ID
-from .helpers import HAClient, post_webhook
+from tests.const import WEBHOOK_ID
+from tests.helpers import HAClient, post_webhook
 from .test_entities import ringing_body
 
 

@@ -56,8 +56,8 @@ from tests.fixtures.genesys import (
 )
 from tests.simulators.genesys import GenesysSimulator, SimRequest
 
-from . import helpers
-from .helpers import start_flow, state_of, suggested
+from tests import helpers
+from tests.helpers import start_flow, state_of, suggested
 
 DESK = "sensor.5005_call"
 DESK_EVENT = "event.5005_call"

@@ -16,8 +16,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from tests.simulators.telnyx import TelnyxSimulator
 
-from .const import CALLER, FRONT_DESK
-from .helpers import BUTTON, SENSOR, HAClient, post_webhook, webhook_body
+from tests.const import CALLER, FRONT_DESK
+from tests.helpers import BUTTON, SENSOR, HAClient, post_webhook, webhook_body
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.EVENT, Platform.BUTTON])

@@ -12,8 +12,8 @@ import pytest
 from custom_components.switchboard.const import DOMAIN
 from tests.simulators.telnyx import TelnyxSimulator
 
-from .const import CALLER, FRONT_DESK
-from .helpers import (
+from tests.const import CALLER, FRONT_DESK
+from tests.helpers import (
     EVENT,
     SENSOR,
     HAClient,

@@ -64,8 +64,8 @@ from tests.fixtures.graph import (
 )
 from tests.simulators.graph import GraphSimulator, SimRequest
 
-from . import helpers
-from .helpers import HAClient, record_events, start_flow, state_of, suggested
+from tests import helpers
+from tests.helpers import HAClient, record_events, start_flow, state_of, suggested
 
 SENSOR = "sensor.teams_calling_bot_call"
 EVENT = "event.teams_calling_bot_call"
@@ -547,7 +547,9 @@ async def test_answer_after_the_window_fails_fast(
     await ring(hass, graph)
     # Any time at all since the ring is past a zero-second window.
     with (
-        patch("custom_components.switchboard.providers.graph.ANSWER_WINDOW", 0.0),
+        patch(
+            "custom_components.switchboard.providers.graph.client.ANSWER_WINDOW", 0.0
+        ),
         pytest.raises(HomeAssistantError) as raised,
     ):
         await call_action(hass, "answer_call")

@@ -46,7 +46,7 @@ from tests.fixtures.webex import (
 )
 from tests.simulators.webex import WebexSimulator, sign
 
-from .helpers import HAClient, call_action, record_events, start_flow, state_of
+from tests.helpers import HAClient, call_action, record_events, start_flow, state_of
 
 DESK = "sensor.cisco_8865_kitchen_call"
 DESK_EVENT = "event.cisco_8865_kitchen_call"
@@ -55,7 +55,7 @@ APP = "sensor.webex_desktop_application_call"
 APP_BUTTON = "button.webex_desktop_application_answer"
 CALLER = "+15557654321"
 TRANSLATIONS = (
-    Path(__file__).parent.parent
+    Path(__file__).parent.parent.parent
     / "custom_components"
     / "switchboard"
     / "translations"

@@ -1,0 +1,1 @@
+"""Tests of the genesys provider: its client and its integration."""

@@ -1,0 +1,1 @@
+"""Tests of the graph provider: its client and its integration."""

@@ -1,0 +1,1 @@
+"""Tests of the telnyx provider: its client and its integration."""

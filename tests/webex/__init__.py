@@ -1,0 +1,1 @@
+"""Tests of the webex provider: its client and its integration."""
