@@ -138,6 +138,26 @@ def test_rejected_call_is_ended_not_missed() -> None:
     assert change.event_type is CallEventType.ENDED
 
 
+def test_an_end_overtaking_our_answer_is_not_missed() -> None:
+    book = CallBook()
+    book.apply(event("e1", CallState.RINGING, 1))
+    book.confirm_answered("call-1")
+    book.confirm_answered("never-seen")  # nothing to remember
+    change = book.apply(event("e2", CallState.ENDED, 3))
+    assert change is not None
+    assert change.event_type is CallEventType.ENDED
+    # Forgotten with the call: the same id ringing again later is a new call.
+    assert not book._answered_here
+
+
+def test_an_unanswered_end_is_missed() -> None:
+    book = CallBook()
+    book.apply(event("e1", CallState.RINGING, 1))
+    change = book.apply(event("e2", CallState.ENDED, 3))
+    assert change is not None
+    assert change.event_type is CallEventType.MISSED
+
+
 def test_outgoing_call_dialing_then_answered() -> None:
     book = CallBook()
     changes = recorder(book)

@@ -69,11 +69,17 @@ def _bounded_add(ids: OrderedDict[str, None], key: str, limit: int) -> None:
         ids.popitem(last=False)
 
 
-def _event_type(previous: CallState | None, call: Call) -> CallEventType | None:
+def _event_type(
+    previous: CallState | None, call: Call, *, answered_here: bool = False
+) -> CallEventType | None:
     if previous is call.state:
         return None
     if call.state is CallState.ENDED:
-        unanswered = call.direction is Direction.INCOMING and call.answered_at is None
+        unanswered = (
+            call.direction is Direction.INCOMING
+            and call.answered_at is None
+            and not answered_here
+        )
         if unanswered and call.end_reason in (None, EndReason.MISSED):
             return CallEventType.MISSED
         return CallEventType.ENDED
@@ -123,6 +129,9 @@ class CallBook:
         self._devices: dict[str, _DeviceCalls] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, None] = OrderedDict()
+        # Calls the provider agreed to answer for us, before it says so in an
+        # event: an end that overtakes that event is not a missed call.
+        self._answered_here: set[str] = set()
         self._listeners: list[CallListener] = []
         self._device_listeners: dict[str, list[CallListener]] = {}
 
@@ -199,6 +208,11 @@ class CallBook:
         if action is CallAction.HANGUP:
             return self.primary_call(device_id)
         return self._oldest_in(device_id, CallState.RINGING)
+
+    def confirm_answered(self, call_id: str) -> None:
+        """Remember that the provider accepted our answer of a live call."""
+        if call_id in self._calls:
+            self._answered_here.add(call_id)
 
     def knows(self, call_id: str) -> bool:
         """Tell whether a call is live, or ended recently."""
@@ -312,7 +326,9 @@ class CallBook:
             del self._order[call.call_id]
             del self._created[call.call_id]
             _bounded_add(self._ended, call.call_id, ENDED_CALLS)
-            return self._changed(call, previous, left)
+            change = self._changed(call, previous, left)
+            self._answered_here.discard(call.call_id)
+            return change
         self._index(call)
         if (
             previous is call.state
@@ -348,7 +364,10 @@ class CallBook:
     def _changed(
         self, call: Call, previous: CallState | None, left: tuple[str, ...] = ()
     ) -> CallChange:
-        change = CallChange(call.copy(), previous, _event_type(previous, call), left)
+        event_type = _event_type(
+            previous, call, answered_here=call.call_id in self._answered_here
+        )
+        change = CallChange(call.copy(), previous, event_type, left)
         for listener in list(self._listeners):
             listener(change)
         for device_id in (*call.device_ids, *left):

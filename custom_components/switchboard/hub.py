@@ -327,6 +327,8 @@ class SwitchboardHub:
                 # the provider shows the call where the action wanted it.
                 return call.copy()
             raise self._translate(err, action) from err
+        if action is CallAction.ANSWER:
+            self.calls.confirm_answered(call.call_id)
         return call.copy()
 
     def _target(self, device: Device, action: CallAction, call_id: str | None) -> Call:

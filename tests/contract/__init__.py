@@ -1,0 +1,1 @@
+"""One suite of contract tests, run for every provider."""

@@ -1,0 +1,186 @@
+"""What the contract suite needs of a provider, behind one interface.
+
+A harness sets one provider's entry up against its simulator and plays the far
+side of its calls: the caller who rings, hangs up or gives up, and the
+provider that refuses a command, repeats or reorders its deliveries. The tests
+speak only to a harness and to Home Assistant's public surface, so the same
+test runs for every provider.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from tests.const import CALLER
+from tests.helpers import call_action
+
+CALLER_NAME = "Ada Lovelace"
+SECOND_CALLER = "+15550001111"
+
+
+class Fault(StrEnum):
+    """A way a provider refuses a command."""
+
+    AUTH = "auth"
+    FORBIDDEN = "forbidden"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How a simulator refuses the next answer, and what the user is told.
+
+    `status` is the HTTP status of each of the `tries` refused attempts;
+    `retry_after` goes out as Retry-After; `code` is the provider's own error
+    code; `delay` holds each reply back that long (past the client's timeout).
+    `key` is the translation key of the error the action raises.
+    """
+
+    status: int
+    key: str
+    tries: int = 1
+    retry_after: float | None = None
+    code: str | int | None = None
+    delay: float = 0.0
+
+
+class Harness(ABC):
+    """One provider and its simulator, as the contract suite drives them."""
+
+    provider: ClassVar[str]
+    # The device the suite rings: its name in Home Assistant, and the slug its
+    # entity ids start with.
+    device_name: ClassVar[str]
+    device_slug: ClassVar[str]
+    shows_caller_name: ClassVar[bool] = True
+    can_reject: ClassVar[bool] = True
+    refusals: ClassVar[Mapping[Fault, Refusal]]
+    entry: MockConfigEntry
+
+    def __init__(self, hass: HomeAssistant, request: pytest.FixtureRequest) -> None:
+        """Drive the provider for the test that `request` belongs to."""
+        self.hass = hass
+        self.request = request
+
+    def start(self) -> None:
+        """Serve Home Assistant on loopback, then set the entry up.
+
+        The HTTP server comes first for every provider: its router freezes
+        once it runs, and the diagnostics download is served by it too.
+        """
+        self.fixture("ha_client")
+        self.fixture("fast_retries")
+        self.entry = self.set_up()
+
+    def fixture(self, name: str) -> Any:
+        """Get one of the test fixtures (simulators, entries, patches)."""
+        return self.request.getfixturevalue(name)
+
+    @property
+    def sensor(self) -> str:
+        """The device's call sensor."""
+        return f"sensor.{self.device_slug}_call"
+
+    @property
+    def event(self) -> str:
+        """The device's call activity event entity."""
+        return f"event.{self.device_slug}_call"
+
+    @property
+    def button(self) -> str:
+        """The device's Answer button."""
+        return f"button.{self.device_slug}_answer"
+
+    def remote_name(self, name: str) -> str | None:
+        """The caller's name as Home Assistant shows it."""
+        return name if self.shows_caller_name else None
+
+    @abstractmethod
+    def set_up(self) -> MockConfigEntry:
+        """Set the entry up against the simulator; return it, loaded."""
+
+    async def act(self, action: str, **data: Any) -> dict[str, Any]:
+        """Run a Switchboard action on the call sensor; return its response."""
+        response = await call_action(self.hass, action, entity_id=self.sensor, **data)
+        assert response is not None
+        assert set(response) == {self.sensor}
+        return dict(response[self.sensor])
+
+    async def press_answer(self) -> None:
+        """Press the device's Answer button."""
+        await self.hass.services.async_call(
+            BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: self.button}, blocking=True
+        )
+
+    async def ring(self, number: str = CALLER, name: str = CALLER_NAME) -> str:
+        """Ring the device from `number` (`name`); return the call id once known."""
+        call_id = await self.start_ring(number, name)
+        await self.settle()
+        return call_id
+
+    @abstractmethod
+    async def start_ring(self, number: str, name: str) -> str:
+        """Start a call to the device at the simulator; return its id."""
+
+    @abstractmethod
+    async def hang_up_remotely(self, call_id: str) -> None:
+        """The far end hangs the call up."""
+
+    async def abandon(self, call_id: str) -> None:
+        """Leave the ringing call unanswered until it ends (given up, timed out)."""
+        await self.hang_up_remotely(call_id)
+
+    @abstractmethod
+    async def settle(self) -> None:
+        """Wait until all the simulator owes has arrived and been handled."""
+
+    def fail_next_answer(self, fault: Fault) -> str:
+        """Make the provider refuse the next answer; return the expected key."""
+        refusal = self.refusals[fault]
+        self.refuse_answers(refusal)
+        return refusal.key
+
+    @abstractmethod
+    def refuse_answers(self, refusal: Refusal) -> None:
+        """Tell the simulator to refuse the next answer attempts."""
+
+    @abstractmethod
+    def duplicate_deliveries(self) -> None:
+        """From now on, deliver every event twice."""
+
+    @abstractmethod
+    def hold_deliveries(self) -> None:
+        """Keep events back until released."""
+
+    @abstractmethod
+    async def release_deliveries(self, *, reverse: bool) -> None:
+        """Deliver the events held back (newest first if `reverse`)."""
+
+    @abstractmethod
+    def secrets(self) -> list[str]:
+        """The credentials and webhook ids the entry holds, to find in a leak."""
+
+    def volatile(self) -> Mapping[str, str]:
+        """Values that change from run to run, with what a snapshot shows instead."""
+        return {}
+
+
+class WebhookHarness(Harness):
+    """A provider that posts its events to Home Assistant's webhook."""
+
+    @abstractmethod
+    async def forged_ring(self) -> list[int | None]:
+        """Ring with deliveries that are not the provider's; the HTTP statuses."""

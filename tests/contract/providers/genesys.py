@@ -1,0 +1,82 @@
+"""Genesys Web Services: an agent's device, events over CometD (no webhook)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from tests.contract.harness import Fault, Harness, Refusal
+from tests.fixtures.genesys import GENESYS_DESK, genesys_settle
+from tests.simulators.genesys import GenesysSimulator
+
+# Call operations are POST /api/v2/me/calls/{id}.
+OPERATIONS = "/me/calls/"
+# Enough duplicated messages for anything one test does.
+DUPLICATES = 100
+
+
+class GenesysHarness(Harness):
+    """The agent's desk device 5005. Genesys shows callers by number only."""
+
+    provider = "genesys"
+    device_name = GENESYS_DESK
+    device_slug = GENESYS_DESK
+    shows_caller_name = False
+    can_reject = False
+    refusals: ClassVar[Mapping[Fault, Refusal]] = {
+        Fault.AUTH: Refusal(401, "invalid_auth", code=20),
+        Fault.FORBIDDEN: Refusal(403, "permission_denied", code=5),
+        Fault.GONE: Refusal(404, "call_ended", code=6),
+        Fault.RATE_LIMITED: Refusal(429, "rate_limited", retry_after=60),
+        Fault.UNAVAILABLE: Refusal(503, "cannot_connect", tries=3),
+    }
+    simulator: GenesysSimulator
+
+    def set_up(self) -> MockConfigEntry:
+        """Set the agent's entry up; its event stream is connected."""
+        self.simulator = self.fixture("genesys")
+        entry: MockConfigEntry = self.fixture("setup_genesys")
+        return entry
+
+    async def start_ring(self, number: str, name: str) -> str:
+        """Ring the desk device (GWS carries no caller name)."""
+        del name
+        device_id = self.simulator.device_id(GENESYS_DESK)
+        return self.simulator.ring(device_id, caller=number)
+
+    async def hang_up_remotely(self, call_id: str) -> None:
+        """The far end hangs up, or a ringing caller gives up."""
+        self.simulator.remote_hangup(call_id)
+
+    async def settle(self) -> None:
+        """Wait for every CometD message, and for the re-reads they start."""
+        await genesys_settle(self.hass, self.simulator)
+
+    def refuse_answers(self, refusal: Refusal) -> None:
+        """Refuse the next call operations."""
+        self.simulator.fail_next(
+            refusal.status,
+            status_code=None if refusal.code is None else int(refusal.code),
+            retry_after=refusal.retry_after,
+            path_contains=OPERATIONS,
+            count=refusal.tries,
+        )
+
+    def duplicate_deliveries(self) -> None:
+        """Deliver each CometD message twice."""
+        self.simulator.duplicate_next(DUPLICATES)
+
+    def hold_deliveries(self) -> None:
+        """Queue the CometD messages."""
+        self.simulator.hold_messages()
+
+    async def release_deliveries(self, *, reverse: bool) -> None:
+        """Deliver the queued CometD messages."""
+        self.simulator.release_messages(reverse=reverse)
+
+    def secrets(self) -> list[str]:
+        """The agent's user name and password."""
+        return [self.entry.data[CONF_USERNAME], self.entry.data[CONF_PASSWORD]]
