@@ -49,7 +49,9 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture
 def fast_retries() -> Generator[None]:
     """Keep provider retry back-off short so fault tests stay quick."""
-    with patch("custom_components.switchboard.providers.retry.FIRST_BACKOFF", 0.01):
+    with patch(
+        "custom_components.switchboard.providers.kernel.retry.FIRST_BACKOFF", 0.01
+    ):
         yield
 
 

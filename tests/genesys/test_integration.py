@@ -45,6 +45,7 @@ from custom_components.switchboard.const import CONF_PROVIDER, DOMAIN
 from custom_components.switchboard.diagnostics import (
     async_get_config_entry_diagnostics,
 )
+from tests import helpers
 from tests.fixtures.genesys import (
     GENESYS,
     GENESYS_DESK,
@@ -54,10 +55,8 @@ from tests.fixtures.genesys import (
     genesys_reconciled,
     genesys_settle,
 )
-from tests.simulators.genesys import GenesysSimulator, SimRequest
-
-from tests import helpers
 from tests.helpers import start_flow, state_of, suggested
+from tests.simulators.genesys import GenesysSimulator, SimRequest
 
 DESK = "sensor.5005_call"
 DESK_EVENT = "event.5005_call"

@@ -53,6 +53,7 @@ from custom_components.switchboard.hub import (
     RECONCILE_INTERVAL,
 )
 from custom_components.switchboard.providers.graph import CLOUDS, GraphCloud
+from tests import helpers
 from tests.fixtures.cloud import CLOUDHOOK, FakeCloud
 from tests.fixtures.graph import (
     GRAPH_CALLBACK_URL,
@@ -62,10 +63,8 @@ from tests.fixtures.graph import (
     TEST_ANSWER_WINDOW,
     graph_credentials,
 )
-from tests.simulators.graph import GraphSimulator, SimRequest
-
-from tests import helpers
 from tests.helpers import HAClient, record_events, start_flow, state_of, suggested
+from tests.simulators.graph import GraphSimulator, SimRequest
 
 SENSOR = "sensor.teams_calling_bot_call"
 EVENT = "event.teams_calling_bot_call"

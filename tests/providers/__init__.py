@@ -1,1 +1,1 @@
-"""Provider client tests: the clients against the simulators, no Home Assistant."""
+"""Tests of the providers' shared kernel and retry policy, no Home Assistant."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.switchboard.providers.kernel.retry import async_retry
 from custom_components.switchboard.providers.model import (
     AuthenticationError,
     ProviderUnavailableError,
     RateLimitedError,
 )
-from custom_components.switchboard.providers.retry import async_retry
 
 
 class Flaky:

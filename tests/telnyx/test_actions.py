@@ -14,11 +14,18 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.switchboard.const import DOMAIN
-from tests.simulators.telnyx import TelnyxSimulator
-
 from tests import helpers
 from tests.const import CALLER, FRONT_DESK
-from tests.helpers import BUTTON, EVENT, KITCHEN_SENSOR, SENSOR, record_events, ring, settle
+from tests.helpers import (
+    BUTTON,
+    EVENT,
+    KITCHEN_SENSOR,
+    SENSOR,
+    record_events,
+    ring,
+    settle,
+)
+from tests.simulators.telnyx import TelnyxSimulator
 
 pytestmark = pytest.mark.usefixtures("setup_telnyx", "fast_retries")
 

@@ -12,10 +12,10 @@ from syrupy.filters import props
 from custom_components.switchboard.diagnostics import (
     async_get_config_entry_diagnostics,
 )
-from tests.simulators.telnyx import TelnyxSimulator
-
 from tests.const import WEBHOOK_ID
 from tests.helpers import HAClient, post_webhook
+from tests.simulators.telnyx import TelnyxSimulator
+
 from .test_entities import ringing_body
 
 

@@ -14,10 +14,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from tests.simulators.telnyx import TelnyxSimulator
-
 from tests.const import CALLER, FRONT_DESK
 from tests.helpers import BUTTON, SENSOR, HAClient, post_webhook, webhook_body
+from tests.simulators.telnyx import TelnyxSimulator
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.EVENT, Platform.BUTTON])

@@ -16,11 +16,10 @@ from custom_components.switchboard.const import (
     CONF_REGISTERED_URL,
     DOMAIN,
 )
-from tests.fixtures.cloud import CLOUDHOOK, CloudNotAvailableError, FakeCloud
-from tests.simulators.telnyx import TelnyxSimulator
-
 from tests.const import WEBHOOK_ID
+from tests.fixtures.cloud import CLOUDHOOK, CloudNotAvailableError, FakeCloud
 from tests.helpers import SENSOR, HAClient, post_webhook
+from tests.simulators.telnyx import TelnyxSimulator
 
 OLD_URL = "https://old.example.invalid/telnyx"
 

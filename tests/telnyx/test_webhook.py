@@ -10,8 +10,6 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.switchboard.const import DOMAIN
-from tests.simulators.telnyx import TelnyxSimulator
-
 from tests.const import CALLER, FRONT_DESK
 from tests.helpers import (
     EVENT,
@@ -23,6 +21,7 @@ from tests.helpers import (
     settle,
     webhook_body,
 )
+from tests.simulators.telnyx import TelnyxSimulator
 
 pytestmark = pytest.mark.usefixtures("setup_telnyx")
 

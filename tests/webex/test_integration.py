@@ -44,9 +44,8 @@ from tests.fixtures.webex import (
     WEBEX_PERSON,
     WEBEX_WEBHOOK_ID,
 )
-from tests.simulators.webex import WebexSimulator, sign
-
 from tests.helpers import HAClient, call_action, record_events, start_flow, state_of
+from tests.simulators.webex import WebexSimulator, sign
 
 DESK = "sensor.cisco_8865_kitchen_call"
 DESK_EVENT = "event.cisco_8865_kitchen_call"

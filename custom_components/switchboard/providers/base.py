@@ -10,7 +10,7 @@ it has now is also a `ReconcilingProvider`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .model import Account, Call, CallAction, CallEvent, Device
 
@@ -20,6 +20,9 @@ class Provider(Protocol):
 
     # What the provider can do at all; the rest is refused before any request.
     supported_actions: frozenset[CallAction]
+    # Field names in the provider's entry data or Call.raw that are secret or
+    # personal: diagnostics redact them.
+    redact_keys: ClassVar[frozenset[str]]
 
     async def async_get_account(self) -> Account:
         """Check the credentials and say whose they are."""

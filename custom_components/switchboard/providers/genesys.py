@@ -13,7 +13,6 @@ client never sends either, and never changes the agent's state.
 from __future__ import annotations
 
 import base64
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,13 +21,18 @@ from http import HTTPStatus
 import itertools
 import json
 import logging
-from typing import Any, Final
-from urllib.parse import quote
+from typing import Any, ClassVar, Final
 
 import aiohttp
 
 from .base import ConnectionCallback, EventsCallback
 from .bayeux import BayeuxClient
+from .kernel.http import Reply, parse_object, path_segment, send
+from .kernel.memory import BoundedMap
+from .kernel.options import OptionSchema, check_options
+from .kernel.raw import raw_fields
+from .kernel.retry_after import retry_after
+from .kernel.values import first_text, integer, non_empty_text
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -42,7 +46,6 @@ from .model import (
     Device,
     Direction,
     EndReason,
-    InvalidOptionError,
     PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
@@ -102,6 +105,12 @@ STATUS_NO_PERMISSION: Final = 5
 STATUS_NOT_FOUND: Final = 6
 STATUS_NOT_AUTHENTICATED: Final = 20
 
+# Answer and Hangup take no parameters in GWS.
+OPTIONS: Final[OptionSchema] = {}
+# What Call.raw keeps of a call: its ids, state and kind (never its userData,
+# the attached data that may hold customer details).
+RAW_FIELDS: Final = ("id", "connId", "callUuid", "state", "callType", "deviceUri")
+
 
 def normalize_base_url(url: str) -> str:
     """Return the server root from what a user enters.
@@ -141,6 +150,8 @@ class GenesysClient:
     """Talks to Genesys Web Services as one agent, over REST and CometD."""
 
     supported_actions = frozenset({CallAction.ANSWER, CallAction.HANGUP})
+    # Call.raw keeps no party nor attached data; the credentials are the kind's.
+    redact_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -161,8 +172,9 @@ class GenesysClient:
         self._csrf: tuple[str, str] | None = None
         self._devices: dict[str, Device] = {}
         self._sequence = itertools.count(1)
-        self._seen: OrderedDict[str, _Seen] = OrderedDict()
-        self._aliases: OrderedDict[str, str] = OrderedDict()
+        # Read when the client is made, so a test can shrink it first.
+        self._seen: BoundedMap[str, _Seen] = BoundedMap(REMEMBERED_CALLS)
+        self._aliases: BoundedMap[str, str] = BoundedMap(REMEMBERED_CALLS)
         self._bayeux = BayeuxClient(
             session,
             f"{self._root}{API_PATH}/notifications",
@@ -189,27 +201,22 @@ class GenesysClient:
             if method != "GET"
             else {"Authorization": self._authorization}
         )
-        try:
-            async with self._session.request(
-                method,
-                f"{self._root}{API_PATH}{path}",
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
-            ) as response:
-                self._capture_csrf(response.headers)
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-                text = (await response.read()).decode("utf-8", "replace")
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise ProviderUnavailableError(
-                f"cannot reach Genesys Web Services: {type(err).__name__}"
-            ) from err
+        reply = await send(
+            self._session,
+            method,
+            f"{self._root}{API_PATH}{path}",
+            service="Genesys Web Services",
+            # Read at call time, so a test can shorten it.
+            time_limit=REQUEST_TIMEOUT,
+            headers=headers,
+            params=params,
+            json_body=body,
+        )
+        self._capture_csrf(reply.headers)
         if (
-            status == HTTPStatus.FORBIDDEN
+            reply.status == HTTPStatus.FORBIDDEN
             and method != "GET"
-            and "csrf" in text.lower()
+            and "csrf" in reply.text.lower()
             and csrf_retry
         ):
             # "Missing or invalid Csrf token": the token lives as long as the
@@ -218,13 +225,14 @@ class GenesysClient:
             return await self._request(
                 method, path, params=params, body=body, csrf_retry=False
             )
-        data = _json_object(text)
+        # GWS may refuse in a 200 too: its statusCode says so.
+        data = parse_object(reply.text)
         code = data.get("statusCode") if data else None
-        if status >= HTTPStatus.BAD_REQUEST or code not in (None, 0):
-            raise _error(status, data, text, retry_after)
+        if reply.failed or code not in (None, 0):
+            raise _error(reply, data)
         if data is None:
             raise ProviderUnavailableError(
-                f"Genesys Web Services answered with invalid JSON (HTTP {status})"
+                f"Genesys Web Services answered with invalid JSON (HTTP {reply.status})"
             )
         return data
 
@@ -290,9 +298,9 @@ class GenesysClient:
         sequence = next(self._sequence)
         now = datetime.now(UTC)
         try:
-            data = await self._request("GET", f"/me/calls/{_quoted(call.call_id)}")
+            data = await self._request("GET", f"/me/calls/{path_segment(call.call_id)}")
         except CallNotFoundError:  # statusCode 6 or HTTP 404
-            seen = self._seen.get(call.call_id, _Seen())
+            seen = self._seen.get(call.call_id) or _Seen()
             answered = seen.answered or call.answered_at is not None
             unanswered = call.direction is Direction.INCOMING and not answered
             return CallEvent(
@@ -323,12 +331,12 @@ class GenesysClient:
         self, action: CallAction, options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Answer and Hangup take no parameters in GWS."""
-        del action
-        for name in options:
-            raise InvalidOptionError(
-                name, "Genesys Web Services takes no options for this action"
-            )
-        return {}
+        return check_options(
+            OPTIONS,
+            action,
+            options,
+            unknown="Genesys Web Services takes no options for this action",
+        )
 
     async def async_perform(
         self,
@@ -347,7 +355,7 @@ class GenesysClient:
             )
         await self._request(
             "POST",
-            f"/me/calls/{_quoted(call.call_id)}",
+            f"/me/calls/{path_segment(call.call_id)}",
             body={"operationName": operation},
         )
 
@@ -425,7 +433,7 @@ class GenesysClient:
         if state in (CallState.TALKING, CallState.ON_HOLD):
             seen.answered = True
         device_ids, device_number = self._devices_for(item, phone_number)
-        dnis = _text(item.get("dnis"))
+        dnis = non_empty_text(item.get("dnis"))
         local = (
             phone_number
             or device_number
@@ -452,8 +460,7 @@ class GenesysClient:
             started_at=_started_at(item.get("duration"), now),
             end_reason=end_reason,
             actions=_actions(item.get("capabilities"), state),
-            # Attached data may hold customer details: not kept.
-            raw={"call": {k: v for k, v in item.items() if k != "userData"}},
+            raw=raw_fields(item, RAW_FIELDS, event=source),
         )
 
     def _call_id(self, item: Mapping[str, Any]) -> str | None:
@@ -470,24 +477,22 @@ class GenesysClient:
             return None
         call_id = next((self._aliases[i] for i in ids if i in self._aliases), ids[0])
         for alias in ids:
-            _bounded_put(self._aliases, alias, call_id)
+            self._aliases.put(alias, call_id)
         return call_id
 
     def _remember(self, call_id: str) -> _Seen:
-        seen = self._seen.get(call_id) or _Seen()
-        _bounded_put(self._seen, call_id, seen)
-        return seen
+        return self._seen.touch(call_id, _Seen)
 
     def _devices_for(
         self, item: Mapping[str, Any], phone_number: str | None
     ) -> tuple[tuple[str, ...], str | None]:
         """Return the device a call is on, and that device's number if known."""
-        uri = _text(item.get("deviceUri"))
+        uri = non_empty_text(item.get("deviceUri"))
         if uri:
             device_id = uri.rstrip("/").rsplit("/", 1)[-1]
             device = self._devices.get(device_id)
             return (device_id,), device.number if device else None
-        for number in (phone_number, _text(item.get("dnis"))):
+        for number in (phone_number, non_empty_text(item.get("dnis"))):
             for device in self._devices.values():
                 if number and device.number == number:
                     return (device.device_id,), device.number
@@ -496,10 +501,10 @@ class GenesysClient:
 
 
 def _device(item: Mapping[str, Any]) -> Device | None:
-    device_id = _text(item.get("id"))
+    device_id = non_empty_text(item.get("id"))
     if not device_id:
         return None
-    number = _text(item.get("phoneNumber")) or _text(item.get("e164Number"))
+    number = first_text(item, ("phoneNumber", "e164Number"))
     public = str(item.get("telephonyNetwork", "")).lower() == "public"
     return Device(
         device_id=device_id,
@@ -536,12 +541,12 @@ def _participants(item: Mapping[str, Any]) -> list[tuple[str, str | None]]:
         details = infos[index] if index < len(infos) else None
         if isinstance(participant, dict):
             details = participant
-            number = _first_text(participant, NUMBER_FIELDS)
+            number = first_text(participant, NUMBER_FIELDS)
         else:
-            number = _text(participant)
+            number = non_empty_text(participant)
         if number:
             name = (
-                _first_text(details, NAME_FIELDS) if isinstance(details, dict) else None
+                first_text(details, NAME_FIELDS) if isinstance(details, dict) else None
             )
             result.append((number, name))
     return result
@@ -555,8 +560,8 @@ def _remote(
     number, name = others[0] if others else (None, None)
     if direction is Direction.OUTGOING:
         # Who the agent dialled: the other party, else the dialled number.
-        return (number, name) if number else (_text(item.get("dnis")), None)
-    ani = _text(item.get("ani"))
+        return (number, name) if number else (non_empty_text(item.get("dnis")), None)
+    ani = non_empty_text(item.get("ani"))
     if ani:
         # An external caller: ani is the number the call came from.
         return ani, name if number == ani else None
@@ -572,9 +577,8 @@ def _actions(capabilities: Any, state: CallState) -> frozenset[CallAction] | Non
 
 def _started_at(duration: Any, now: datetime) -> datetime | None:
     """GWS gives a call's age in seconds, as a string ("22")."""
-    try:
-        seconds = int(str(duration))
-    except ValueError:
+    seconds = integer(duration)
+    if seconds is None:
         return None
     return now - timedelta(seconds=max(0, seconds))
 
@@ -595,47 +599,13 @@ def _stamp(message: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     return f"sha={hashlib.sha256(content).hexdigest()[:16]}"
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _first_text(item: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    return next((value for key in keys if (value := _text(item.get(key)))), None)
-
-
-def _quoted(call_id: str) -> str:
-    return quote(call_id, safe="")
-
-
-def _bounded_put[V](items: OrderedDict[str, V], key: str, value: V) -> None:
-    items[key] = value
-    items.move_to_end(key)
-    while len(items) > REMEMBERED_CALLS:
-        items.popitem(last=False)
-
-
-def _json_object(text: str) -> dict[str, Any] | None:
-    """Return the body as a JSON object; {} when empty; None when not JSON."""
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else {}
-
-
-def _error(
-    status: int,
-    data: Mapping[str, Any] | None,
-    text: str,
-    retry_after: str | None,
-) -> ProviderError:
+def _error(reply: Reply, data: Mapping[str, Any] | None) -> ProviderError:
     """Map GWS's statusCode (or, without one, the HTTP status) to the model."""
+    status = reply.status
     code = data.get("statusCode") if data else None
     if isinstance(code, bool) or not isinstance(code, int):
         code = None
-    message = (data or {}).get("statusMessage") or _plain(text) or _phrase(status)
+    message = (data or {}).get("statusMessage") or _plain(reply.text) or _phrase(status)
     described = f"{message} (HTTP {status}"
     described += f", statusCode {code})" if code is not None else ")"
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR or code == STATUS_INTERNAL_ERROR:
@@ -654,15 +624,17 @@ def _error(
         return CallNotFoundError(described)
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         # No rate limit is documented for GWS; a proxy in front may have one.
-        return RateLimitedError(described, _seconds(retry_after))
+        return RateLimitedError(
+            described, retry_after(reply.headers.get("Retry-After"))
+        )
     return ProviderError(described)
 
 
-def _plain(text: str) -> str | None:
+def _plain(body: str) -> str | None:
     """Return a short plain-text body (a proxy's, the CSRF refusal), not HTML."""
-    text = text.strip()
-    if 0 < len(text) <= MAX_PLAIN_ERROR and "<" not in text:
-        return text
+    body = body.strip()
+    if 0 < len(body) <= MAX_PLAIN_ERROR and "<" not in body:
+        return body
     return None
 
 
@@ -671,10 +643,3 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Genesys Web Services error"
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -1,44 +1,7 @@
-"""The one place that retries provider requests."""
+"""The retry policy's old home; it lives in `providers.kernel.retry` now."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-import time
+from .kernel.retry import async_retry
 
-from .model import ProviderUnavailableError, RateLimitedError
-
-ATTEMPTS = 3
-DEADLINE = 10.0
-FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 4.0
-
-
-async def async_retry[T](
-    request: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = ATTEMPTS,
-    deadline: float = DEADLINE,
-    first_backoff: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> T:
-    """Run `request`, retrying rate limits and outages within a deadline.
-
-    A rate limit or outage waits what the provider asked (Retry-After), or else
-    backs off exponentially. When the next wait would pass the
-    deadline, the last error is raised instead of a doomed wait. Other errors
-    are final and raised at once.
-    """
-    give_up_at = clock() + deadline
-    # Read at call time, so a test can shorten it.
-    backoff = FIRST_BACKOFF if first_backoff is None else first_backoff
-    for attempt in range(1, attempts + 1):
-        try:
-            return await request()
-        except (RateLimitedError, ProviderUnavailableError) as err:
-            wait = backoff if err.retry_after is None else err.retry_after
-            if attempt == attempts or clock() + wait > give_up_at:
-                raise
-        await asyncio.sleep(wait)
-        backoff = min(backoff * 2, MAX_BACKOFF)
-    raise AssertionError("unreachable")  # pragma: no cover
+__all__ = ["async_retry"]

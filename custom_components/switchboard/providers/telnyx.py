@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 import json
-import re
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 import uuid
 
 import aiohttp
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .kernel.http import Reply, bearer_headers, request_json
+from .kernel.options import (
+    Check,
+    OptionSchema,
+    base64_string,
+    boolean,
+    check_options,
+    int_range,
+    json_object,
+    non_empty_string,
+    one_of,
+    text_length,
+)
+from .kernel.raw import raw_fields
+from .kernel.retry_after import retry_after
+from .kernel.values import normalize_number, parse_direction, parse_timestamp
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -30,7 +45,6 @@ from .model import (
     Device,
     Direction,
     EndReason,
-    InvalidOptionError,
     InvalidPayloadError,
     InvalidSignatureError,
     PermissionDeniedError,
@@ -103,6 +117,26 @@ ACTION_PATHS: Final = {
     CallAction.REJECT: "reject",
     CallAction.HANGUP: "hangup",
 }
+# Retry-After on a Telnyx 429 is UNCONFIRMED; x-ratelimit-reset (seconds until
+# the window resets) is documented. Whichever is there, Retry-After first.
+RETRY_HEADERS: Final = ("Retry-After", "x-ratelimit-reset")
+# What Call.raw keeps of a webhook's payload and of GET /calls/{id}.
+EVENT_RAW_FIELDS: Final = (
+    "state",
+    "hangup_cause",
+    "hangup_source",
+    "sip_hangup_cause",
+    "call_leg_id",
+    "call_session_id",
+    "connection_id",
+)
+STATUS_RAW_FIELDS: Final = (
+    "is_alive",
+    "call_duration",
+    "end_time",
+    "call_leg_id",
+    "call_session_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +146,6 @@ class TelnyxApplication:
     application_id: str
     name: str
     webhook_event_url: str | None
-
-
-def normalize_number(number: str) -> str:
-    """Reduce a phone number to + and digits ("+1-202-555-0133" -> "+12025550133")."""
-    digits = re.sub(r"\D", "", number)
-    return f"+{digits}" if number.strip().startswith("+") else digits
 
 
 def load_public_key(public_key: str) -> Ed25519PublicKey:
@@ -131,50 +159,8 @@ def load_public_key(public_key: str) -> Ed25519PublicKey:
 
 # --- answer / reject / hangup options, as in Telnyx's command documentation ---
 
-type Check = Callable[[Any], str | None]
-
-
-def _one_of(*values: str) -> Check:
-    return lambda value: (
-        None if value in values else f"must be one of {', '.join(values)}"
-    )
-
-
-def _string(value: Any) -> str | None:
-    return None if isinstance(value, str) and value else "must be a non-empty string"
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _object(value: Any) -> str | None:
-    return None if isinstance(value, dict) else "must be an object"
-
-
-def _int_range(low: int, high: int | None = None) -> Check:
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "must be a whole number"
-        if value < low or (high is not None and value > high):
-            return (
-                f"must be between {low} and {high}"
-                if high
-                else f"must be {low} or more"
-            )
-        return None
-
-    return check
-
-
-def _base64(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "must be a base64 string"
-    try:
-        base64.b64decode(value, validate=True)
-    except binascii.Error:
-        return "must be a valid base64 string"
-    return None
+CODECS: Final = frozenset({"G722", "PCMU", "PCMA", "G729", "OPUS", "VP8", "H264"})
+MAX_FILE_NAME: Final = 40
 
 
 def _headers(names: tuple[str, ...] | None = None) -> Check:
@@ -195,57 +181,47 @@ def _headers(names: tuple[str, ...] | None = None) -> Check:
 
 
 def _codecs(value: Any) -> str | None:
-    allowed = {"G722", "PCMU", "PCMA", "G729", "OPUS", "VP8", "H264"}
-    if isinstance(value, str) and value and set(value.split(",")) <= allowed:
+    if isinstance(value, str) and value and set(value.split(",")) <= CODECS:
         return None
-    return f"must be a comma-separated list of {', '.join(sorted(allowed))}"
-
-
-MAX_FILE_NAME: Final = 40
-
-
-def _custom_file_name(value: Any) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= MAX_FILE_NAME:
-        return None
-    return "must be 1 to 40 characters"
+    return f"must be a comma-separated list of {', '.join(sorted(CODECS))}"
 
 
 COMMON_OPTIONS: Final[dict[str, Check]] = {
-    "client_state": _base64,
-    "command_id": _string,
+    "client_state": base64_string,
+    "command_id": non_empty_string,
 }
-OPTIONS: Final[dict[CallAction, dict[str, Check]]] = {
+OPTIONS: Final[OptionSchema] = {
     CallAction.ANSWER: {
         **COMMON_OPTIONS,
-        "billing_group_id": _string,
+        "billing_group_id": non_empty_string,
         "custom_headers": _headers(),
         "preferred_codecs": _codecs,
         "sip_headers": _headers(("User-to-User",)),
-        "sound_modifications": _object,
-        "stream_url": _string,
-        "stream_track": _one_of("inbound_track", "outbound_track", "both_tracks"),
-        "stream_codec": _string,
-        "stream_bidirectional_mode": _one_of("mp3", "rtp"),
-        "stream_bidirectional_codec": _one_of("PCMU", "PCMA", "G722"),
-        "stream_bidirectional_target_legs": _one_of("both", "self", "opposite"),
-        "stream_bidirectional_sampling_rate": _int_range(1),
-        "send_silence_when_idle": _boolean,
-        "webhook_url": _string,
-        "webhook_url_method": _one_of("POST", "GET"),
-        "transcription": _boolean,
-        "transcription_config": _object,
-        "record": _one_of("record-from-answer"),
-        "record_channels": _one_of("single", "dual"),
-        "record_format": _one_of("wav", "mp3"),
-        "record_max_length": _int_range(0, 43200),
-        "record_timeout_secs": _int_range(0),
-        "record_track": _one_of("both", "inbound", "outbound"),
-        "record_trim": _one_of("trim-silence"),
-        "record_custom_file_name": _custom_file_name,
+        "sound_modifications": json_object,
+        "stream_url": non_empty_string,
+        "stream_track": one_of("inbound_track", "outbound_track", "both_tracks"),
+        "stream_codec": non_empty_string,
+        "stream_bidirectional_mode": one_of("mp3", "rtp"),
+        "stream_bidirectional_codec": one_of("PCMU", "PCMA", "G722"),
+        "stream_bidirectional_target_legs": one_of("both", "self", "opposite"),
+        "stream_bidirectional_sampling_rate": int_range(1),
+        "send_silence_when_idle": boolean,
+        "webhook_url": non_empty_string,
+        "webhook_url_method": one_of("POST", "GET"),
+        "transcription": boolean,
+        "transcription_config": json_object,
+        "record": one_of("record-from-answer"),
+        "record_channels": one_of("single", "dual"),
+        "record_format": one_of("wav", "mp3"),
+        "record_max_length": int_range(0, 43200),
+        "record_timeout_secs": int_range(0),
+        "record_track": one_of("both", "inbound", "outbound"),
+        "record_trim": one_of("trim-silence"),
+        "record_custom_file_name": text_length(1, MAX_FILE_NAME),
     },
     CallAction.REJECT: {
         **COMMON_OPTIONS,
-        "cause": _one_of("CALL_REJECTED", "USER_BUSY"),
+        "cause": one_of("CALL_REJECTED", "USER_BUSY"),
     },
     CallAction.HANGUP: {**COMMON_OPTIONS, "custom_headers": _headers()},
 }
@@ -257,13 +233,9 @@ def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str
     The command_id is made once per user action, so a retried request is never
     a second command: Telnyx ignores a repeated command_id on the same call.
     """
-    allowed = OPTIONS[action]
-    for name, value in options.items():
-        if name not in allowed:
-            raise InvalidOptionError(name, "is not a Telnyx option for this action")
-        if (reason := allowed[name](value)) is not None:
-            raise InvalidOptionError(name, reason)
-    validated = dict(options)
+    validated = check_options(
+        OPTIONS, action, options, unknown="is not a Telnyx option for this action"
+    )
     validated.setdefault("command_id", str(uuid.uuid4()))
     if action is CallAction.REJECT:
         validated.setdefault("cause", "CALL_REJECTED")
@@ -277,6 +249,10 @@ class TelnyxClient:
     webhook_requires_https = False
     # The application's webhook URL is the user's setting, not ours alone.
     owns_registration = False
+    # The caller's state, where deliveries went and URLs the user gave commands.
+    redact_keys: ClassVar[frozenset[str]] = frozenset(
+        {"client_state", "delivered_to", "webhook_url", "stream_auth_token"}
+    )
 
     def __init__(
         self,
@@ -307,32 +283,18 @@ class TelnyxClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        try:
-            async with self._session.request(
-                method,
-                f"{self._base_url}{path}",
-                params=params,
-                json=body,
-                headers={
-                    "Authorization": f"Bearer {self._api_key}",
-                    "Accept": "application/json",
-                },
-                timeout=aiohttp.ClientTimeout(
-                    total=self._request_timeout or REQUEST_TIMEOUT
-                ),
-            ) as response:
-                text = await response.text()
-                if response.status >= HTTPStatus.BAD_REQUEST:
-                    raise _error(response.status, response.headers, text)
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise ProviderUnavailableError(
-                f"cannot reach Telnyx: {type(err).__name__}"
-            ) from err
-        try:
-            data = json.loads(text) if text else {}
-        except ValueError as err:
-            raise ProviderUnavailableError("Telnyx answered with invalid JSON") from err
-        return data if isinstance(data, dict) else {}
+        return await request_json(
+            self._session,
+            method,
+            f"{self._base_url}{path}",
+            service="Telnyx",
+            errors=_error,
+            # Read at call time, so a test can shorten it.
+            time_limit=self._request_timeout or REQUEST_TIMEOUT,
+            headers=bearer_headers(self._api_key),
+            params=params,
+            json_body=body,
+        )
 
     async def _list(self, path: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -431,14 +393,14 @@ class TelnyxClient:
         data = (await self._request("GET", f"/calls/{call.call_id}")).get("data", {})
         if data.get("is_alive", True):
             return None
-        ended_at = _timestamp(data.get("end_time"))
+        ended_at = parse_timestamp(data.get("end_time"))
         return CallEvent(
             event_id=f"status:{call.call_id}",
             call_id=call.call_id,
             order=(ended_at.timestamp() if ended_at else float("inf"), 3),
             state=CallState.ENDED,
             occurred_at=ended_at,
-            raw={"status": data},
+            raw=raw_fields(data, STATUS_RAW_FIELDS, event="status"),
         )
 
     async def async_get_webhook_url(self) -> str | None:
@@ -480,7 +442,7 @@ class TelnyxClient:
             event_type = data["event_type"]
             event_id = data["id"]
             payload = data["payload"]
-            occurred_at = _timestamp(data["occurred_at"])
+            occurred_at = parse_timestamp(data["occurred_at"])
         except (ValueError, KeyError, TypeError) as err:
             raise InvalidPayloadError("not a Telnyx webhook envelope") from err
         if not isinstance(payload, dict) or occurred_at is None:
@@ -528,7 +490,7 @@ class TelnyxClient:
         occurred_at: datetime,
         payload: dict[str, Any],
     ) -> CallEvent:
-        direction = _direction(payload.get("direction"))
+        direction = parse_direction(payload.get("direction"))
         state, actions = _state(event_type, direction)
         caller, callee = payload.get("from"), payload.get("to")
         incoming = direction is not Direction.OUTGOING
@@ -549,12 +511,12 @@ class TelnyxClient:
             ),
             local_number=local if isinstance(local, str) else None,
             occurred_at=occurred_at,
-            started_at=_timestamp(payload.get("start_time")),
+            started_at=parse_timestamp(payload.get("start_time")),
             end_reason=END_REASONS.get(str(payload.get("hangup_cause")))
             if state is CallState.ENDED
             else None,
             actions=actions,
-            raw={event_type: payload},
+            raw=raw_fields(payload, EVENT_RAW_FIELDS, event=event_type),
         )
 
     def _devices_for(self, local_number: Any) -> tuple[str, ...]:
@@ -575,14 +537,6 @@ def _application(item: Mapping[str, Any]) -> TelnyxApplication:
     )
 
 
-def _direction(value: Any) -> Direction | None:
-    if value == "incoming":
-        return Direction.INCOMING
-    if value == "outgoing":
-        return Direction.OUTGOING
-    return None
-
-
 def _state(
     event_type: str, direction: Direction | None
 ) -> tuple[CallState, frozenset[CallAction]]:
@@ -597,24 +551,16 @@ def _state(
     return CallState.TALKING, ACTIVE_ACTIONS
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _error(status: int, headers: Mapping[str, str], text: str) -> ProviderError:
-    code, message = _first_error(text)
+def _error(reply: Reply) -> ProviderError:
+    status = reply.status
+    code, message = _first_error(reply.text)
     described = f"{message} (HTTP {status}{f', code {code}' if code else ''})"
     if status == HTTPStatus.UNAUTHORIZED:
         return AuthenticationError(described)
     if status == HTTPStatus.FORBIDDEN:
         return PermissionDeniedError(described)
     if status == HTTPStatus.TOO_MANY_REQUESTS:
-        return RateLimitedError(described, _retry_after(headers))
+        return RateLimitedError(described, _retry_after(reply.headers))
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return ProviderUnavailableError(described)
     if code == "90018":
@@ -637,13 +583,6 @@ def _first_error(text: str) -> tuple[str | None, str]:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    # Retry-After on a Telnyx 429 is UNCONFIRMED; x-ratelimit-reset (seconds until
-    # the window resets) is documented. Take whichever is there, Retry-After first.
-    for name in ("Retry-After", "x-ratelimit-reset"):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                continue
-    return None
+    # Both are documented as seconds: a date is not read.
+    waits = (retry_after(headers.get(name)) for name in RETRY_HEADERS)
+    return next((wait for wait in waits if wait is not None), None)

@@ -9,23 +9,25 @@ type and event timestamp, and ordered by the timestamp.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 import contextlib
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 import hashlib
 import hmac
 from http import HTTPStatus
 import json
-import re
 import secrets
 import time
-from typing import Any, Final, Literal, Protocol
-from urllib.parse import quote
+from typing import Any, ClassVar, Final, Literal, Protocol
 
 import aiohttp
 
+from .kernel.http import Reply, bearer_headers, path_segment, read_object, send
+from .kernel.memory import BoundedMap, BoundedSet
+from .kernel.options import OptionSchema, check_options, one_of
+from .kernel.raw import raw_fields
+from .kernel.retry_after import retry_after
+from .kernel.values import normalize_number, parse_timestamp
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -39,7 +41,6 @@ from .model import (
     Device,
     Direction,
     EndReason,
-    InvalidOptionError,
     InvalidPayloadError,
     InvalidSignatureError,
     PermissionDeniedError,
@@ -100,6 +101,18 @@ RINGING_ACTIONS: Final = frozenset(
     {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
 )
 ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
+# Reject takes an optional `action`; answer and hang-up take none: the call and
+# endpoint come from the call and device themselves.
+OPTIONS: Final[OptionSchema] = {CallAction.REJECT: {"action": one_of(*REJECT_ACTIONS)}}
+# What Call.raw keeps of a call's data (webhook or GET /telephony/calls).
+RAW_FIELDS: Final = (
+    "state",
+    "personality",
+    "callSessionId",
+    "endpointId",
+    "endpointType",
+    "completedElsewhere",
+)
 
 type Context = Literal["command", "call", "other"]
 
@@ -118,29 +131,6 @@ class _NotFoundError(ProviderError):
     """A 404 outside call control (a webhook already gone)."""
 
 
-class _Memory:
-    """A bounded map from call id to a note, oldest forgotten first."""
-
-    def __init__(self, limit: int = MEMORY) -> None:
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._limit = limit
-
-    def remember(self, key: str, value: str = "") -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._limit:
-            self._items.popitem(last=False)
-
-    def forget(self, key: str) -> None:
-        self._items.pop(key, None)
-
-    def get(self, key: str) -> str | None:
-        return self._items.get(key)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._items
-
-
 def new_webhook_secret() -> str:
     """Make a webhook secret: 32 random bytes, URL-safe base64."""
     return secrets.token_urlsafe(32)
@@ -151,27 +141,15 @@ def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
 
 
-def normalize_number(number: str) -> str:
-    """Reduce a phone number to + and digits ("+1 408 526 7209" -> "+14085267209")."""
-    digits = re.sub(r"\D", "", number)
-    return f"+{digits}" if number.strip().startswith("+") else digits
-
-
 def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str, Any]:
     """Check options against the command's documented body.
 
     Reject takes an optional `action` (busy, the default; temporarilyUnavailable;
-    ignore). Answer and hang-up take none: the call and endpoint come from the
-    call and device themselves.
+    ignore). Answer and hang-up take none.
     """
-    for name, value in options.items():
-        if action is not CallAction.REJECT or name != "action":
-            raise InvalidOptionError(name, "is not a Webex option for this action")
-        if value not in REJECT_ACTIONS:
-            raise InvalidOptionError(
-                name, f"must be one of {', '.join(REJECT_ACTIONS)}"
-            )
-    return dict(options)
+    return check_options(
+        OPTIONS, action, options, unknown="is not a Webex option for this action"
+    )
 
 
 class WebexClient:
@@ -184,6 +162,8 @@ class WebexClient:
     webhook_requires_https = False
     # Our webhook is ours alone: deleted when the entry is removed.
     owns_registration = True
+    # Call.raw keeps no party; the entry's token and secret are the kind's.
+    redact_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -204,9 +184,9 @@ class WebexClient:
         self._devices: dict[str, Device] = {}
         self._person_read = False
         self._line_number: str | None = None
-        self._call_endpoints = _Memory()
-        self._answered = _Memory()
-        self._rejected = _Memory()
+        self._call_endpoints: BoundedMap[str, str] = BoundedMap(MEMORY)
+        self._answered: BoundedSet[str] = BoundedSet(MEMORY)
+        self._rejected: BoundedSet[str] = BoundedSet(MEMORY)
 
     # --- REST ---
 
@@ -232,17 +212,13 @@ class WebexClient:
         )
         token = await self._tokens.async_token()
         reply = await self._send(method, url, token, params, body)
-        if reply[0] == HTTPStatus.UNAUTHORIZED:
+        if reply.status == HTTPStatus.UNAUTHORIZED:
             token = await self._tokens.async_token(refresh=True)
             reply = await self._send(method, url, token, params, body)
-        status, headers, text, next_url = reply
-        if status >= HTTPStatus.BAD_REQUEST:
-            raise _error(status, headers, text, context)
-        try:
-            data = json.loads(text) if text.strip() else {}
-        except ValueError as err:
-            raise ProviderUnavailableError("Webex answered with invalid JSON") from err
-        return (data if isinstance(data, dict) else {}), next_url
+        data = read_object(
+            reply, service="Webex", errors=lambda failed: _error(failed, context)
+        )
+        return data, reply.next_url
 
     async def _send(
         self,
@@ -251,27 +227,18 @@ class WebexClient:
         token: str,
         params: Mapping[str, str] | None,
         body: Mapping[str, Any] | None,
-    ) -> tuple[int, Mapping[str, str], str, str | None]:
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=body,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Accept": "application/json",
-                },
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
-            ) as response:
-                text = (await response.read()).decode("utf-8", "replace")
-                link = response.links.get("next")
-                next_url = str(link["url"]) if link else None
-                return response.status, response.headers, text, next_url
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise ProviderUnavailableError(
-                f"cannot reach Webex: {type(err).__name__}"
-            ) from err
+    ) -> Reply:
+        return await send(
+            self._session,
+            method,
+            url,
+            service="Webex",
+            # Read at call time, so a test can shorten it.
+            time_limit=REQUEST_TIMEOUT,
+            headers=bearer_headers(token),
+            params=params,
+            json_body=body,
+        )
 
     async def async_get_account(self) -> Account:
         """Say who signed in: GET /people/me."""
@@ -327,7 +294,7 @@ class WebexClient:
         try:
             data, _ = await self._request(
                 "GET",
-                f"/telephony/calls/{quote(call.call_id, safe='')}",
+                f"/telephony/calls/{path_segment(call.call_id)}",
                 context="call",
             )
         except CallNotFoundError:
@@ -371,7 +338,7 @@ class WebexClient:
         )
         # Noted before sending: the webhook may arrive before the response.
         if rejecting:
-            self._rejected.remember(call.call_id)
+            self._rejected.add(call.call_id)
         try:
             await self._request(
                 "POST", f"/telephony/calls/{action}", body=body, context="command"
@@ -380,11 +347,11 @@ class WebexClient:
             raise  # it may have happened: keep the note
         except ProviderError:
             if rejecting:
-                self._rejected.forget(call.call_id)
+                self._rejected.discard(call.call_id)
             raise
         if action is CallAction.ANSWER:
-            self._call_endpoints.remember(call.call_id, device.device_id)
-            self._answered.remember(call.call_id)
+            self._call_endpoints.put(call.call_id, device.device_id)
+            self._answered.add(call.call_id)
 
     # --- webhook registration ---
 
@@ -456,7 +423,7 @@ class WebexClient:
             try:
                 await self._request(
                     "PUT",
-                    f"/webhooks/{quote(keep['id'], safe='')}",
+                    f"/webhooks/{path_segment(keep['id'])}",
                     body={
                         "name": self.webhook_name,
                         "targetUrl": url,
@@ -482,7 +449,7 @@ class WebexClient:
 
     async def _delete_webhook(self, webhook_id: str) -> None:
         with contextlib.suppress(_NotFoundError):  # already gone
-            await self._request("DELETE", f"/webhooks/{quote(webhook_id, safe='')}")
+            await self._request("DELETE", f"/webhooks/{path_segment(webhook_id)}")
 
     def _secret(self) -> str:
         if not self._webhook_secret:
@@ -512,7 +479,7 @@ class WebexClient:
         if not isinstance(data, dict) or not isinstance(data.get("callId"), str):
             raise InvalidPayloadError("telephony_calls event without callId")
         stamp = data.get("eventTimestamp")
-        occurred_at = _timestamp(stamp)
+        occurred_at = parse_timestamp(stamp)
         if occurred_at is None:
             raise InvalidPayloadError("telephony_calls event without eventTimestamp")
         # eventType is an open string (only received, updated, answered and
@@ -528,7 +495,7 @@ class WebexClient:
                 occurred_at=occurred_at,
                 deleted=envelope.get("event") == "deleted"
                 or event_type == "disconnected",
-                raw_key=event_type,
+                event_name=event_type,
             )
         ]
 
@@ -553,15 +520,15 @@ class WebexClient:
 
     def _snapshot(self, item: dict[str, Any], now: float) -> CallEvent:
         """Read a call as GET /telephony/calls shows it now: newer than any event."""
-        answered = _timestamp(item.get("answered"))
+        answered = parse_timestamp(item.get("answered"))
         return self._event(
             item["id"],
             item,
             event_id=f"{item['id']}:now:{now!r}",
             when=now,
-            occurred_at=answered or _timestamp(item.get("created")),
+            occurred_at=answered or parse_timestamp(item.get("created")),
             deleted=False,
-            raw_key="call",
+            event_name="call",
         )
 
     def _event(
@@ -573,12 +540,12 @@ class WebexClient:
         when: float,
         occurred_at: datetime | None,
         deleted: bool,
-        raw_key: str,
+        event_name: str,
     ) -> CallEvent:
         direction = DIRECTIONS.get(str(data.get("personality")))
         state = CallState.ENDED if deleted else _state(data)
         if state in (CallState.TALKING, CallState.ON_HOLD) or data.get("answered"):
-            self._answered.remember(call_id)
+            self._answered.add(call_id)
         party = data.get("remoteParty")
         party = party if isinstance(party, dict) else {}
         number = party.get("number") if isinstance(party.get("number"), str) else None
@@ -594,12 +561,12 @@ class WebexClient:
             remote_name=name if name and name != number else None,
             local_number=self._line_number,
             occurred_at=occurred_at,
-            started_at=_timestamp(data.get("created")),
+            started_at=parse_timestamp(data.get("created")),
             end_reason=self._end_reason(call_id, data, direction)
             if state is CallState.ENDED
             else None,
             actions=_actions(state, direction),
-            raw={raw_key: dict(data)},
+            raw=raw_fields(data, RAW_FIELDS, event=event_name),
         )
 
     def _devices_for(
@@ -609,7 +576,7 @@ class WebexClient:
             # An incoming call alerts every endpoint of the user.
             return tuple(self._devices)
         if isinstance(endpoint, str) and endpoint in self._devices:
-            self._call_endpoints.remember(call_id, endpoint)
+            self._call_endpoints.put(call_id, endpoint)
             return (endpoint,)
         known = self._call_endpoints.get(call_id)
         if known is not None and known in self._devices:
@@ -676,26 +643,15 @@ def _line_number(numbers: Any) -> str | None:
     return normalize_number(work[0]["value"]) if work else None
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _error(
-    status: int, headers: Mapping[str, str], text: str, context: Context
-) -> ProviderError:
-    message = _message(status, headers, text)
+def _error(reply: Reply, context: Context) -> ProviderError:
+    status, headers = reply.status, reply.headers
+    message = _message(status, headers, reply.text)
     if status == HTTPStatus.UNAUTHORIZED:
         return AuthenticationError(message)
     if status == HTTPStatus.FORBIDDEN:
         return PermissionDeniedError(message)
     if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.LOCKED):
-        return RateLimitedError(message, _retry_after(headers.get("Retry-After")))
+        return RateLimitedError(message, retry_after(headers.get("Retry-After")))
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return ProviderUnavailableError(message)
     if status in (HTTPStatus.NOT_FOUND, HTTPStatus.GONE):
@@ -728,18 +684,3 @@ def _message(status: int, headers: Mapping[str, str], text: str) -> str:
         tracking = data.get("trackingId") or tracking
     text = str(message) if message else f"Webex answered HTTP {status}"
     return f"{text} (tracking id {tracking})" if tracking else text
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, or as an HTTP date; None when absent or unreadable."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except TypeError, ValueError:
-        return None
-    return max(0.0, moment.timestamp() - time.time())

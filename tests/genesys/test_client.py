@@ -279,7 +279,11 @@ async def test_snapshot_of_current_calls(
     assert ringing_desk.device_ids == (desk,)
     assert ringing_desk.actions == frozenset({CallAction.ANSWER, CallAction.HANGUP})
     assert ringing_desk.started_at is not None
-    assert "userData" not in ringing_desk.raw["call"]
+    # Diagnostics keep the ids and the state, never the attached data.
+    assert "userData" not in ringing_desk.raw
+    assert not any(isinstance(v, dict | list) for v in ringing_desk.raw.values())
+    assert ringing_desk.raw["event"] == "snapshot"
+    assert ringing_desk.raw["id"] == desk_call
     # A Public network device: GWS offers no Answer.
     assert by_call[public_call].actions == frozenset({CallAction.HANGUP})
     assert by_call[public_call].local_number == GENESYS_PUBLIC
@@ -977,9 +981,13 @@ async def test_a_call_the_server_forgot_has_ended(
 
 
 async def test_memory_of_calls_is_bounded(
-    client: GenesysClient, monkeypatch: pytest.MonkeyPatch
+    session: aiohttp.ClientSession,
+    genesys: GenesysSimulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(genesys_module, "REMEMBERED_CALLS", 2)
+    # The limit is read when the client is made.
+    client = make_client(session, genesys)
     client.parse_message(
         message({"id": "first", "connId": "conn-1", "state": "Ringing"})
     )

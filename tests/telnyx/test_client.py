@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.switchboard.providers.model import (
@@ -32,7 +33,6 @@ from custom_components.switchboard.providers.model import (
 from custom_components.switchboard.providers.telnyx import (
     TelnyxClient,
     load_public_key,
-    normalize_number,
     validate_options,
 )
 from tests.const import CALLER, FRONT_DESK
@@ -209,6 +209,12 @@ async def test_webhook_events_map_to_the_model(
     assert ringing.actions == frozenset(
         {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
     )
+    # Diagnostics keep the state and ids, not the parties.
+    assert ringing.raw == {
+        "event": "call.initiated",
+        "state": "parked",
+        "connection_id": client.application_id,
+    }
     hangup = envelope(
         "call.hangup", {**common, "hangup_cause": "user_busy", "to": "sip:desk@example"}
     )
@@ -217,6 +223,11 @@ async def test_webhook_events_map_to_the_model(
     assert ended.end_reason is EndReason.REJECTED
     assert len(ended.device_ids) == 2  # no number matched: every number of the app
     assert ended.order > ringing.order
+    assert ended.raw == {
+        "event": "call.hangup",
+        "hangup_cause": "user_busy",
+        "connection_id": client.application_id,
+    }
     hold = envelope("call.hold", common)
     assert (
         client.parse_webhook(signed(telnyx, hold), hold, time.time())[0].state
@@ -230,6 +241,22 @@ async def test_webhook_events_map_to_the_model(
     assert outgoing.state is CallState.DIALING
     assert outgoing.remote_number == CALLER
     assert outgoing.actions == frozenset({CallAction.HANGUP})
+
+
+async def test_answered_through_the_provider_interface(
+    client: TelnyxClient, telnyx: TelnyxSimulator
+) -> None:
+    await client.async_get_devices()
+    answered = envelope(
+        "call.answered",
+        {"call_control_id": "v3:abc", "from": CALLER, "to": FRONT_DESK},
+    )
+    [talking] = await client.async_parse_webhook(
+        signed(telnyx, answered), answered, time.time()
+    )
+    assert talking.state is CallState.TALKING
+    assert talking.actions == frozenset({CallAction.HANGUP})
+    assert client.validate_options(CallAction.REJECT, {})["cause"] == "CALL_REJECTED"
 
 
 async def test_ignored_and_foreign_events_carry_no_news(
@@ -333,6 +360,8 @@ async def test_answer_sends_options_and_reaches_the_call(
     ended = await client.async_refresh_call(ringing_call(call_id))
     assert ended is not None
     assert ended.state is CallState.ENDED
+    assert ended.raw["event"] == "status"
+    assert ended.raw["is_alive"] is False
 
 
 async def test_repeated_command_id_is_one_command(
@@ -402,6 +431,49 @@ async def test_unreachable_provider(
     client = TelnyxClient(session, "k", base_url="http://127.0.0.1:9/v2")
     with pytest.raises(ProviderUnavailableError):
         await client.async_validate_key()
+
+
+async def test_replies_the_simulator_cannot_give(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    replies = [
+        # An HTML body from a proxy; an unreadable Retry-After gives way to
+        # x-ratelimit-reset.
+        web.Response(
+            status=429,
+            text="<html>busy</html>",
+            headers={
+                "Retry-After": "later",
+                "x-ratelimit-reset": "7",
+            },
+        ),
+        web.json_response(
+            {"errors": [{"code": "90102", "title": "Not allowed"}]}, status=422
+        ),
+    ]
+
+    async def handle(request: web.Request) -> web.Response:
+        return replies.pop(0)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v2"
+        client = TelnyxClient(session, "k", base_url=base_url)
+        with pytest.raises(RateLimitedError) as raised:
+            await client.async_validate_key()
+        assert str(raised.value) == "Telnyx error (HTTP 429)"
+        assert raised.value.retry_after == 7.0
+        with pytest.raises(ActionNotAllowedError) as refused:
+            await client.async_perform(
+                CallAction.ANSWER, ringing_call("v3:abc"), DESK, {}
+            )
+        assert str(refused.value) == "Not allowed (HTTP 422, code 90102)"
+    finally:
+        await runner.cleanup()
 
 
 async def test_no_application_chosen(session: aiohttp.ClientSession) -> None:
@@ -492,8 +564,3 @@ def test_valid_answer_options_pass_through() -> None:
         "record_custom_file_name": "front-desk",
     }
     assert validate_options(CallAction.ANSWER, options) == options
-
-
-def test_numbers_are_normalized() -> None:
-    assert normalize_number("+1-202-555-0133") == "+12025550133"
-    assert normalize_number("(202) 555 0133") == "2025550133"

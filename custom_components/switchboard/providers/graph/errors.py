@@ -1,0 +1,87 @@
+"""What Microsoft Graph's error replies mean in the model."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+import json
+from typing import Final
+
+from ..kernel.http import Reply
+from ..kernel.retry_after import retry_after
+from ..kernel.values import trimmed_text
+from ..model import (
+    ActionNotAllowedError,
+    AuthenticationError,
+    CallAction,
+    CallEndedError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+
+# What each action needs (reference section 2.2), named in a 403's message.
+PERMISSIONS: Final = {
+    CallAction.ANSWER: (
+        "answering a peer-to-peer call needs no permission; app-hosted media needs "
+        "Calls.AccessMedia.All and a meeting invite Calls.JoinGroupCall.All or "
+        "Calls.JoinGroupCallAsGuest.All"
+    ),
+    CallAction.REJECT: (
+        "rejecting needs no application permission; check the bot's admin consent"
+    ),
+    CallAction.HANGUP: (
+        "hanging up needs Calls.Initiate.All (and Calls.AccessMedia.All for "
+        "app-hosted media)"
+    ),
+    None: "reading a call needs Calls.Initiate.All or Calls.AccessMedia.All",
+}
+
+
+def graph_error(reply: Reply, action: CallAction | None) -> ProviderError:
+    """Map a failed Graph reply to the model; a 403 names what `action` needs."""
+    status = reply.status
+    code, message, request_id = _error_fields(reply.text)
+    details = [f"HTTP {status}"]
+    if code:
+        details.append(f"code {code}")
+    if request_id:
+        details.append(f"request-id {request_id}")
+    described = f"{message} ({', '.join(details)})"
+    # Seen as integers and as fractions ("2.128"); an HTTP-date is UNCONFIRMED
+    # for Graph and falls back to the caller's own back-off.
+    wait = retry_after(reply.headers.get("Retry-After"))
+    if status == HTTPStatus.UNAUTHORIZED:
+        return AuthenticationError(described)
+    if status == HTTPStatus.FORBIDDEN:
+        return PermissionDeniedError(f"{described}: {PERMISSIONS[action]}")
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        return RateLimitedError(described, wait)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return ProviderUnavailableError(described, wait)
+    if status in {HTTPStatus.NOT_FOUND, HTTPStatus.GONE}:
+        return CallEndedError(described)
+    # The error for a call in the wrong state is undocumented (UNCONFIRMED):
+    # a conflict or a notAllowed code is taken to mean it.
+    if status == HTTPStatus.CONFLICT or code == "notAllowed":
+        return ActionNotAllowedError(described)
+    return ProviderError(described)
+
+
+def _error_fields(text: str) -> tuple[str | None, str, str | None]:
+    """Read Graph's {"error": {...}}: its code, message and request id."""
+    try:
+        error = json.loads(text)["error"]
+    except ValueError, KeyError, TypeError:
+        return None, "Microsoft Graph error", None
+    if not isinstance(error, dict):
+        return None, "Microsoft Graph error", None
+    code = trimmed_text(error.get("code"))
+    message = trimmed_text(error.get("message")) or "Microsoft Graph error"
+    inner = error.get("innerError", error.get("innererror"))
+    request_id = None
+    if isinstance(inner, dict):
+        request_id = trimmed_text(inner.get("request-id")) or trimmed_text(
+            inner.get("client-request-id")
+        )
+    return code, message, request_id

@@ -1,0 +1,109 @@
+"""Declarative per-action option schemas: which options an action takes, and checks.
+
+A schema maps each action to its options, each option to a check. A check
+returns None for a good value, else the reason it is refused ("must be ...").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..model import CallAction, InvalidOptionError
+
+type Check = Callable[[Any], str | None]
+type OptionSchema = Mapping[CallAction, Mapping[str, Check]]
+
+
+def check_options(
+    schema: OptionSchema,
+    action: CallAction,
+    options: Mapping[str, Any],
+    *,
+    unknown: str,
+) -> dict[str, Any]:
+    """Return a copy of `options` once every one passes its check.
+
+    Raises InvalidOptionError naming the first option the action does not take
+    (the reason is `unknown`) or whose value its check refuses. An action the
+    schema does not name takes no options.
+    """
+    allowed = schema.get(action, {})
+    for name, value in options.items():
+        check = allowed.get(name)
+        if check is None:
+            raise InvalidOptionError(name, unknown)
+        if (reason := check(value)) is not None:
+            raise InvalidOptionError(name, reason)
+    return dict(options)
+
+
+# --- checks ---
+
+
+def one_of(*values: str, ignore_case: bool = False) -> Check:
+    """Accept one of `values` (compared in lower case with ignore_case)."""
+    allowed = {value.lower() for value in values} if ignore_case else set(values)
+
+    def check(value: Any) -> str | None:
+        if ignore_case and isinstance(value, str):
+            value = value.lower()
+        if isinstance(value, str) and value in allowed:
+            return None
+        return f"must be one of {', '.join(values)}"
+
+    return check
+
+
+def non_empty_string(value: Any) -> str | None:
+    """Accept a string of at least one character."""
+    return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+def text_length(low: int, high: int) -> Check:
+    """Accept a string of `low` to `high` characters."""
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and low <= len(value) <= high:
+            return None
+        return f"must be {low} to {high} characters"
+
+    return check
+
+
+def boolean(value: Any) -> str | None:
+    """Accept true or false."""
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def json_object(value: Any) -> str | None:
+    """Accept a JSON object."""
+    return None if isinstance(value, dict) else "must be an object"
+
+
+def int_range(low: int, high: int | None = None) -> Check:
+    """Accept a whole number from `low` up to `high` (or without a top)."""
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if value < low or (high is not None and value > high):
+            if high is None:
+                return f"must be {low} or more"
+            return f"must be between {low} and {high}"
+        return None
+
+    return check
+
+
+def base64_string(value: Any) -> str | None:
+    """Accept a string of standard base64."""
+    if not isinstance(value, str):
+        return "must be a base64 string"
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return "must be a valid base64 string"
+    return None
