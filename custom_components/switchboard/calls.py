@@ -11,12 +11,12 @@ device or a thousand, and with no live call or thousands.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .providers.kernel.memory import BoundedSet
 from .providers.model import (
     Call,
     CallAction,
@@ -60,13 +60,6 @@ class CallChange:
 
 
 type CallListener = Callable[[CallChange], None]
-
-
-def _bounded_add(ids: OrderedDict[str, None], key: str, limit: int) -> None:
-    ids[key] = None
-    ids.move_to_end(key)
-    while len(ids) > limit:
-        ids.popitem(last=False)
 
 
 def _event_type(
@@ -127,8 +120,8 @@ class CallBook:
         self._created: dict[str, int] = {}
         self._created_count = 0
         self._devices: dict[str, _DeviceCalls] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._seen: BoundedSet[str] = BoundedSet(SEEN_EVENTS)
+        self._ended: BoundedSet[str] = BoundedSet(ENDED_CALLS)
         # Calls the provider agreed to answer for us, before it says so in an
         # event: an end that overtakes that event is not a missed call.
         self._answered_here: set[str] = set()
@@ -255,13 +248,13 @@ class CallBook:
         """Apply one event; return the change, or None when nothing changed."""
         if event.event_id in self._seen or event.call_id in self._ended:
             return None
-        _bounded_add(self._seen, event.event_id, SEEN_EVENTS)
+        self._seen.add(event.event_id)
         call = self._calls.get(event.call_id)
         if call is None:
             if event.state is CallState.ENDED:
                 # An end we never saw begin: nothing to show, but remember it so
                 # its late "initiated" cannot create a ghost call.
-                _bounded_add(self._ended, event.call_id, ENDED_CALLS)
+                self._ended.add(event.call_id)
                 return None
             return self._create(event)
         return self._update(call, event)
@@ -325,7 +318,7 @@ class CallBook:
             del self._calls[call.call_id]
             del self._order[call.call_id]
             del self._created[call.call_id]
-            _bounded_add(self._ended, call.call_id, ENDED_CALLS)
+            self._ended.add(call.call_id)
             change = self._changed(call, previous, left)
             self._answered_here.discard(call.call_id)
             return change

@@ -28,6 +28,7 @@ from .providers.base import (
     StreamProvider,
     WebhookProvider,
 )
+from .providers.kernel.retry import async_retry
 from .providers.model import (
     ActionNotAllowedError,
     AuthenticationError,
@@ -45,7 +46,6 @@ from .providers.model import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from .providers.retry import async_retry
 
 type SwitchboardConfigEntry = ConfigEntry[SwitchboardHub]
 
