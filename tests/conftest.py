@@ -20,7 +20,6 @@ from custom_components.switchboard.const import (
     CONF_PUBLIC_KEY,
     CONF_REGISTER_WEBHOOK,
     DOMAIN,
-    PROVIDER_TELNYX,
 )
 from tests.simulators.telnyx import TelnyxSimulator
 
@@ -113,7 +112,7 @@ def telnyx_entry(
         title="Front desk",
         unique_id=application_id,
         data={
-            CONF_PROVIDER: PROVIDER_TELNYX,
+            CONF_PROVIDER: "telnyx",
             CONF_API_KEY: telnyx.api_key,
             CONF_PUBLIC_KEY: telnyx.public_key_b64,
             CONF_URL: telnyx.base_url,

@@ -29,8 +29,3 @@ ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"
 ISSUE_NO_HTTPS_URL: Final = "no_https_url"
 ISSUE_WEBHOOK_URL_CHANGED: Final = "webhook_url_changed"
 
-# TEMPORARY: test imports, removed once tests use the kinds' keys.
-PROVIDER_TELNYX: Final = "telnyx"
-PROVIDER_WEBEX: Final = "webex"
-PROVIDER_GRAPH: Final = "graph"
-PROVIDER_GENESYS: Final = "genesys"
