@@ -44,9 +44,9 @@ forgotten), ``duplicate_next(count)``, ``hold_messages()`` /
 Log: ``requests`` (every API request), ``published`` (every message),
 ``handshakes``, ``calls[call_id].operations``.
 
-Standalone, from the repository root::
+Standalone, from the repository root (``--help`` lists the routes)::
 
-    python -m tests.simulators.genesys --port 8090 [--host 127.0.0.1]
+    python -m tests.simulators.genesys [--host 127.0.0.1] [--port 8092]
 
 It creates the agent ksippo (Kristi Sippola) with the devices 5005 (Private)
 and +15550100777 (Public) and prints the URL and credentials (fake test
@@ -72,19 +72,41 @@ from http import HTTPStatus
 import itertools
 import json
 import secrets
-import sys
 import time
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.simulators import base
+from tests.simulators.base import (
+    ApiError,
+    BodyProblem,
+    Control,
+    RequestMatch,
+    Simulator,
+    after_response,
+    raw_reply,
+    retry_after_headers,
+)
+
+__all__ = [
+    "WAIT_LIMIT",
+    "CallIdForm",
+    "GenesysSimulator",
+    "Message",
+    "ParticipantsFormat",
+    "SimCall",
+    "SimDevice",
+    "SimRequest",
+    "main",
+]
+
 type Message = dict[str, Any]
 type ParticipantsFormat = Literal["objects", "strings"]
 type CallIdForm = Literal["uuid", "connid"]
 
-_SIM_PREFIX: Final = "/_sim/"
 _CSRF_HEADER: Final = "X-CSRF-TOKEN"
 _CSRF_REFUSAL: Final = "Missing or invalid Csrf token"
 _SESSION_COOKIE: Final = "JSESSIONID"
@@ -157,7 +179,6 @@ _OPERATIONS: Final = {
     "SendDtmf": (None, "DtmfSent"),
 }
 
-_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("genesys_sim_after")
 _SESSION: Final = web.RequestKey[str]("genesys_sim_session")
 _NEW_SESSION: Final = web.RequestKey[bool]("genesys_sim_new_session")
 
@@ -189,45 +210,33 @@ class SimCall:
     operations: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class SimRequest:
-    """One API request received by the simulator."""
+def _channels(body: Any) -> list[str]:
+    """The Bayeux channels of the messages in a CometD request body."""
+    messages = body if isinstance(body, list) else [body]
+    return [
+        str(message.get("channel")) for message in messages if isinstance(message, dict)
+    ]
 
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
+
+@dataclass(frozen=True)
+class SimRequest(base.SimRequest):
+    """One API request received by the simulator."""
 
     @property
     def channels(self) -> list[str]:
         """The Bayeux channels of a CometD request."""
-        messages = self.body if isinstance(self.body, list) else [self.body]
-        return [
-            str(message.get("channel"))
-            for message in messages
-            if isinstance(message, dict)
-        ]
+        return _channels(self.body)
 
 
-@dataclass
-class _Fault:
-    status: int
-    status_code: int | None
-    message: str | None
-    body: str | None
-    retry_after: float | str | None
-    path_contains: str | None
-    channel: str | None
-    remaining: int
+def _request_match(path_contains: str | None, channel: str | None) -> RequestMatch:
+    """Match a path fragment and a Bayeux channel; a None matches anything."""
 
+    def matches(request: base.SimRequest) -> bool:
+        if path_contains is not None and path_contains not in request.path:
+            return False
+        return channel is None or channel in _channels(request.body)
 
-@dataclass
-class _Slow:
-    seconds: float
-    path_contains: str | None
-    channel: str | None
-    remaining: int
+    return matches
 
 
 @dataclass
@@ -244,13 +253,12 @@ class _CometClient:
     gone: bool = False
 
 
-class _ApiError(Exception):
+class _ApiError(ApiError):
     """Raised by handlers; turned into a statusCode envelope."""
 
     def __init__(self, status_code: int, message: str | None = None) -> None:
-        super().__init__(status_code)
+        super().__init__(_HTTP_STATUS.get(status_code, 400), message)
         self.status_code = status_code
-        self.message = message
 
     def response(self) -> web.Response:
         return _status_response(self.status_code, self.message)
@@ -279,15 +287,6 @@ def _ok(**extra: Any) -> web.Response:
     return web.json_response({"statusCode": 0, **extra})
 
 
-def _recorded_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-
-
 def _channel_matches(pattern: str, channel: str) -> bool:
     """Bayeux globbing: ``*`` is one segment, ``**`` any number."""
     if pattern.endswith("/**"):
@@ -298,19 +297,36 @@ def _channel_matches(pattern: str, channel: str) -> bool:
     return pattern == channel
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise _ApiError(1, "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise _ApiError(1, "The request body must be a JSON object.")
-    return body
+def _fault_reply(
+    status: int,
+    status_code: int | None,
+    message: str | None,
+    body: str | None,
+    retry_after: float | str | None,
+) -> web.Response:
+    """An injected error: ``body`` verbatim, a statusCode envelope, or a proxy's."""
+    headers = retry_after_headers(retry_after)
+    if body is not None:
+        return raw_reply(status, body, headers)
+    if status_code is None:
+        status_code = _STATUS_CODES.get(status)
+    if status_code is None:
+        reason = message or _phrase(status)
+        return web.Response(status=status, text=reason, headers=headers)
+    response = _status_response(status_code, message, status)
+    response.headers.update(headers)
+    return response
 
 
-class GenesysSimulator:
+class GenesysSimulator(Simulator[SimRequest]):
     """Fake Genesys Web Services (REST + CometD) for one agent, for tests."""
+
+    title = "Genesys Web Services simulator"
+    default_port = 8092
+    authentication = (
+        "HTTP Basic; a POST also needs the JSESSIONID cookie and X-CSRF-TOKEN of a GET"
+    )
+    shutdown_timeout = 0.5
 
     def __init__(
         self,
@@ -338,6 +354,7 @@ class GenesysSimulator:
         ``hangup_while_ringing`` (UNCONFIRMED in GWS) offers Hangup on a
         ringing call. ``message_ids`` gives each CometD message an id.
         """
+        super().__init__(SimRequest)
         self.username = username
         self.password = password
         self.user_id = user_id
@@ -355,7 +372,6 @@ class GenesysSimulator:
         self.base_url = ""
         self.devices: dict[str, SimDevice] = {}
         self.calls: dict[str, SimCall] = {}
-        self.requests: list[SimRequest] = []
         self.published: list[Message] = []
         self.handshakes = 0
         self.contact_center_operations: list[str] = []
@@ -364,19 +380,14 @@ class GenesysSimulator:
         self._device_ids = itertools.count(1)
         self._call_numbers = itertools.count(1)
         self._message_numbers = itertools.count(1)
-        self._faults: list[_Fault] = []
-        self._slows: list[_Slow] = []
         self._handshake_refusals: list[str] = []
         self._duplicates = 0
         self._holding = False
         self._held: list[Message] = []
         self._offline = False
         self._cuts = 0
-        self._closing = False
-        self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self._closed = asyncio.Event()
-        self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
 
@@ -385,46 +396,65 @@ class GenesysSimulator:
         """The path prefix of the REST API."""
         return f"{self.context_path}/api/v2"
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
+    def _api_routes(self) -> list[web.RouteDef]:
         api = self.api
-        app.add_routes(
-            [
-                web.get(f"{api}/diagnostics/version", self._version),
-                web.get(f"{api}/me", self._get_me),
-                web.post(f"{api}/me", self._post_me),
-                web.post(f"{api}/me/channels/voice", self._post_voice),
-                web.get(f"{api}/me/devices", self._get_devices),
-                web.post(f"{api}/me/devices/{{device_id}}/calls", self._post_dial),
-                web.get(f"{api}/me/calls", self._get_calls),
-                web.get(f"{api}/me/calls/{{call_id}}", self._get_call),
-                web.post(f"{api}/me/calls/{{call_id}}", self._post_operation),
-                web.post(f"{api}/notifications", self._notifications),
-                web.post("/_sim/ring", self._sim_ring),
-                web.post("/_sim/{action}", self._sim_call_action),
-            ]
-        )
-        return app
+        return [
+            web.get(f"{api}/diagnostics/version", self._version),
+            web.get(f"{api}/me", self._get_me),
+            web.post(f"{api}/me", self._post_me),
+            web.post(f"{api}/me/channels/voice", self._post_voice),
+            web.get(f"{api}/me/devices", self._get_devices),
+            web.post(f"{api}/me/devices/{{device_id}}/calls", self._post_dial),
+            web.get(f"{api}/me/calls", self._get_calls),
+            web.get(f"{api}/me/calls/{{call_id}}", self._get_call),
+            web.post(f"{api}/me/calls/{{call_id}}", self._post_operation),
+            web.post(f"{api}/notifications", self._notifications),
+        ]
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on ``host:port`` (0 = any free port); return base_url."""
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_port = self._runner.addresses[0][1]
-        self.base_url = f"http://{host}:{bound_port}{self.context_path}"
+    def _controls(self) -> list[Control]:
+        call_id = '{"call_id": "..."}: '
+        return [
+            Control(
+                "ring",
+                self._control_ring,
+                '{"device": "5005", "caller": "+15551234567"} (a device id or'
+                ' number;\ncaller optional): a call rings; answers {"call_id": "..."}',
+            ),
+            Control(
+                "hangup",
+                self._call_control(self.remote_hangup),
+                f"{call_id}the far end hangs up",
+            ),
+            Control(
+                "answer",
+                self._call_control(self.answer),
+                f"{call_id}the agent answers on the phone",
+            ),
+            Control("hold", self._call_control(self.hold), f"{call_id}the agent holds"),
+            Control(
+                "retrieve",
+                self._call_control(self.retrieve),
+                f"{call_id}the agent takes the call off hold",
+            ),
+        ]
+
+    def _started(self, root: str) -> str:
+        self.base_url = f"{root}{self.context_path}"
         return self.base_url
 
-    async def close(self) -> None:
-        """Release pending long-polls and stop the server."""
-        self._closing = True
+    def _bad_body(self, problem: BodyProblem) -> Exception:
+        return _ApiError(1, problem)
+
+    def _http_error(self, status: int) -> web.StreamResponse | None:
+        if status == 405:
+            return _status_response(1, "Method not allowed.", 405)
+        return _status_response(6) if status == 404 else None
+
+    def _stopping(self) -> None:
+        """Release pending long-polls and delayed requests."""
         self._closed.set()
         for client in self._clients.values():
             self._wake(client)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     @property
     def _origin(self) -> str:
@@ -690,17 +720,12 @@ class GenesysSimulator:
         reason; ``body`` replaces the body verbatim. ``channel`` matches
         CometD requests carrying a message on that Bayeux channel.
         """
-        self._faults.append(
-            _Fault(
-                status,
-                status_code,
-                message,
-                body,
-                retry_after,
-                path_contains,
-                channel,
-                count,
-            )
+        self._faults.add(
+            lambda _request: _fault_reply(
+                status, status_code, message, body, retry_after
+            ),
+            times=count,
+            matches=_request_match(path_contains, channel),
         )
 
     def slow_next(
@@ -712,7 +737,9 @@ class GenesysSimulator:
         count: int = 1,
     ) -> None:
         """Delay the next ``count`` matching API requests before handling them."""
-        self._slows.append(_Slow(seconds, path_contains, channel, count))
+        self._slows.add(
+            seconds, times=count, matches=_request_match(path_contains, channel)
+        )
 
     def refuse_handshakes(self, reconnect: str = "none", count: int = 1) -> None:
         """Refuse the next handshakes with ``advice.reconnect`` = ``reconnect``."""
@@ -813,29 +840,14 @@ class GenesysSimulator:
 
     # ------------------------------------------------------------- middleware
 
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
+    async def _serve(
+        self, request: web.Request, handler: Handler, recorded: SimRequest
     ) -> web.StreamResponse:
-        if request.path.startswith(_SIM_PREFIX):
-            return await self._run_handler(request, handler)
-        raw = await request.read()
-        recorded = SimRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=dict(request.headers),
-            body=_recorded_body(raw),
-        )
-        self.requests.append(recorded)
+        """Offline, delay (before anything), fault, auth and session, handler."""
         if self._offline:
             return web.Response(status=503, text="Service Unavailable")
-        delay = self._take_slow(recorded)
-        if delay:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), delay)
-            if self._closed.is_set():
-                return web.Response(status=503, text="Service Unavailable")
+        if not await self._delay(recorded):
+            return web.Response(status=503, text="Service Unavailable")
         fault = self._take_fault(recorded)
         if fault is not None:
             return fault
@@ -843,85 +855,32 @@ class GenesysSimulator:
             refusal = self._check_auth(request) or self._check_session(request)
             if refusal is not None:
                 return refusal
-        request[_AFTER] = []
-        response = await self._run_handler(request, handler)
+        response = await self._handle(request, handler)
+        self._add_session_headers(request, response)
+        await self._send_then_run_after(request, response)
+        return response
+
+    async def _delay(self, recorded: SimRequest) -> bool:
+        """Wait out an injected delay; False when closing cut it short."""
+        delay = self._slows.take(recorded)
+        if not delay:
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), delay)
+        return not self._closed.is_set()
+
+    def _add_session_headers(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> None:
+        """A new session's cookie; the CSRF token pair on GET responses."""
         session = request.get(_SESSION)
-        if session is not None and session in self._sessions:
-            if request[_NEW_SESSION]:
-                response.set_cookie(_SESSION_COOKIE, session, path="/", httponly=True)
-            if self.csrf and request.method == "GET":
-                response.headers["X-CSRF-HEADER"] = _CSRF_HEADER
-                response.headers["X-CSRF-TOKEN"] = self._sessions[session]
-        if request[_AFTER]:
-            # Notifications caused by an operation follow its response.
-            with contextlib.suppress(ConnectionError):
-                await response.prepare(request)
-                await response.write_eof()
-            for callback in request[_AFTER]:
-                callback()
-        return response
-
-    @staticmethod
-    async def _run_handler(
-        request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except _ApiError as err:
-            return err.response()
-        except web.HTTPMethodNotAllowed:
-            return _status_response(1, "Method not allowed.", 405)
-        except web.HTTPNotFound:
-            return _status_response(6)
-
-    @staticmethod
-    def _matches(
-        request: SimRequest, path_contains: str | None, channel: str | None
-    ) -> bool:
-        if path_contains is not None and path_contains not in request.path:
-            return False
-        return channel is None or channel in request.channels
-
-    def _take_slow(self, request: SimRequest) -> float:
-        for slow in self._slows:
-            if self._matches(request, slow.path_contains, slow.channel):
-                slow.remaining -= 1
-                if slow.remaining <= 0:
-                    self._slows.remove(slow)
-                return slow.seconds
-        return 0.0
-
-    def _take_fault(self, request: SimRequest) -> web.Response | None:
-        for fault in self._faults:
-            if self._matches(request, fault.path_contains, fault.channel):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return self._fault_response(fault)
-        return None
-
-    @staticmethod
-    def _fault_response(fault: _Fault) -> web.Response:
-        headers: dict[str, str] = {}
-        if fault.retry_after is not None:
-            value = fault.retry_after
-            headers["Retry-After"] = value if isinstance(value, str) else f"{value:g}"
-        if fault.body is not None:
-            return web.Response(
-                status=fault.status,
-                text=fault.body,
-                content_type="application/json",
-                headers=headers,
-            )
-        status_code = fault.status_code
-        if status_code is None:
-            status_code = _STATUS_CODES.get(fault.status)
-        if status_code is None:
-            reason = fault.message or _phrase(fault.status)
-            return web.Response(status=fault.status, text=reason, headers=headers)
-        response = _status_response(status_code, fault.message, fault.status)
-        response.headers.update(headers)
-        return response
+        if session is None or session not in self._sessions:
+            return
+        if request[_NEW_SESSION]:
+            response.set_cookie(_SESSION_COOKIE, session, path="/", httponly=True)
+        if self.csrf and request.method == "GET":
+            response.headers["X-CSRF-HEADER"] = _CSRF_HEADER
+            response.headers["X-CSRF-TOKEN"] = self._sessions[session]
 
     def _check_auth(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization", "")
@@ -981,7 +940,7 @@ class GenesysSimulator:
         return _ok(user=user)
 
     async def _post_me(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         operation = body.get("operationName")
         if operation not in ("StartContactCenterSession", "EndContactCenterSession"):
             raise _ApiError(1, "operationName is missing or not valid.")
@@ -992,7 +951,7 @@ class GenesysSimulator:
         return _ok()
 
     async def _post_voice(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         states = {"Ready": "Ready", "NotReady": "NotReady", "AfterCallWork": "NotReady"}
         state = states.get(str(body.get("operationName")))
         if state is None:
@@ -1002,7 +961,7 @@ class GenesysSimulator:
             for device_id in self.devices:
                 self.set_agent_state(device_id, state)
 
-        request[_AFTER].append(announce)
+        after_response(request, announce)
         return _ok()
 
     async def _get_devices(self, request: web.Request) -> web.Response:
@@ -1016,7 +975,7 @@ class GenesysSimulator:
         device_id = request.match_info["device_id"]
         if device_id not in self.devices:
             raise _ApiError(6)
-        body = await _json_object(request)
+        body = await self._json_body(request)
         destination = body.get("destination")
         number = (
             destination.get("phoneNumber") if isinstance(destination, dict) else None
@@ -1029,7 +988,7 @@ class GenesysSimulator:
         def dial() -> None:
             self.dial(device_id, number)
 
-        request[_AFTER].append(dial)
+        after_response(request, dial)
         return _ok()
 
     def _live_calls(self) -> list[str]:
@@ -1057,7 +1016,7 @@ class GenesysSimulator:
 
     async def _post_operation(self, request: web.Request) -> web.Response:
         key, call = self._live_call(request)
-        body = await _json_object(request)
+        body = await self._json_body(request)
         operation = body.get("operationName")
         if not isinstance(operation, str) or not operation:
             raise _ApiError(1, "operationName is missing.")
@@ -1074,7 +1033,7 @@ class GenesysSimulator:
         if state is not None:
             call.state = state
         if notification is not None:
-            request[_AFTER].append(lambda: self._publish_call(key, notification))
+            after_response(request, lambda: self._publish_call(key, notification))
         return _ok()
 
     # ---------------------------------------------------------------- CometD
@@ -1293,66 +1252,52 @@ class GenesysSimulator:
 
     # -------------------------------------------------------- control routes
 
-    async def _sim_ring(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
+    async def _control_ring(self, body: dict[str, Any]) -> dict[str, Any]:
         device = str(body.get("device", ""))
         device_id = device if device in self.devices else None
         with contextlib.suppress(KeyError):
             device_id = device_id or self.device_id(device)
         if device_id is None:
-            return web.json_response({"error": f"unknown device {device}"}, status=400)
-        call_id = self.ring(device_id, str(body.get("caller") or "+15551234567"))
-        return web.json_response({"call_id": call_id})
-
-    async def _sim_call_action(self, request: web.Request) -> web.Response:
-        actions: dict[str, Callable[[str], None]] = {
-            "hangup": self.remote_hangup,
-            "answer": self.answer,
-            "hold": self.hold,
-            "retrieve": self.retrieve,
+            raise ValueError(f"unknown device {device}")
+        return {
+            "call_id": self.ring(device_id, str(body.get("caller") or "+15551234567"))
         }
-        action = actions.get(request.match_info["action"])
-        if action is None:
-            return web.json_response({"error": "unknown action"}, status=404)
-        body = await _json_object(request)
-        try:
+
+    @staticmethod
+    def _call_control(action: Callable[[str], None]) -> base.ControlAction:
+        """A control route that runs ``action`` on the body's ``call_id``."""
+
+        async def run(body: dict[str, Any]) -> dict[str, Any]:
             action(str(body["call_id"]))
-        except (KeyError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"result": "ok"})
+            return {"result": "ok"}
 
+        return run
 
-# ------------------------------------------------------------------ standalone
+    # ---------------------------------------------------------- command line
 
+    @classmethod
+    def demo(cls, options: argparse.Namespace) -> Self:
+        """The agent ksippo with the devices 5005 (Private), +15550100777 (Public)."""
+        del options  # nothing to choose
+        simulator = cls()
+        simulator.add_device("5005")
+        simulator.add_device("+15550100777", telephony_network="Public")
+        return simulator
 
-async def _serve(host: str, port: int) -> None:
-    simulator = GenesysSimulator()
-    simulator.add_device("5005")
-    simulator.add_device("+15550100777", telephony_network="Public")
-    base_url = await simulator.start(host, port)
-    sys.stdout.write(
-        f"Genesys Web Services simulator listening on {base_url}\n"
-        f"  username: {simulator.username}\n"
-        f"  password: {simulator.password}\n"
-        f"  devices:  5005 (Private), +15550100777 (Public)\n"
-        f"  control:  POST {base_url}/_sim/ring|hangup|answer|hold|retrieve\n"
-    )
-    sys.stdout.flush()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.close()
+    def demo_credentials(self) -> list[tuple[str, str]]:
+        return [("username", self.username), ("password", self.password)]
+
+    def demo_details(self) -> list[tuple[str, str]]:
+        devices = ", ".join(
+            f"{device.phone_number} ({device.telephony_network})"
+            for device in self.devices.values()
+        )
+        return [("devices", devices)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the simulator until interrupted."""
-    parser = argparse.ArgumentParser(description="Genesys Web Services simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port))
-    sys.stdout.write("Genesys Web Services simulator stopped\n")
+    """Run the demo simulator until interrupted (see ``--help``)."""
+    GenesysSimulator.main(argv)
 
 
 if __name__ == "__main__":

@@ -76,9 +76,9 @@ Logs: ``requests`` (every request but ``/_sim/``), ``deliveries`` (every
 notification POST, with the status the bot answered), ``calls``.
 ``await wait_for_notifications()`` returns when every delivery is done.
 
-Standalone, from the repository root::
+Standalone, from the repository root (``--help`` lists the routes)::
 
-    python -m tests.simulators.graph --port 8090 [--host 127.0.0.1]
+    python -m tests.simulators.graph [--host 127.0.0.1] [--port 8091]
         [--webhook-url https://ha.example/api/webhook/x]
         [--deliver-via https://ha.example=http://127.0.0.1:8123]
 
@@ -102,19 +102,42 @@ import functools
 import itertools
 import json
 import secrets
-import sys
 import time
-from typing import Any, Final
-from urllib.parse import parse_qsl
+from typing import Any, Final, Self
 import uuid
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from aiohttp.typedefs import Handler
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 import jwt
 from yarl import URL
 
-from tests.simulators.delivery import OrderedDeliveries
+from tests.simulators.base import (
+    ApiError,
+    BodyProblem,
+    Control,
+    DeliveringSimulator,
+    RequestMatch,
+    SimRequest,
+    add_webhook_url_option,
+    after_response,
+    path_match,
+    raw_reply,
+    retry_after_headers,
+)
+
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "DEFAULT_ISSUER",
+    "JWKS_PATH",
+    "OPENID_PATH",
+    "TENANT_ID",
+    "GraphSimulator",
+    "SimCall",
+    "SimDelivery",
+    "SimRequest",
+    "main",
+]
 
 TENANT_ID: Final = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID: Final = "2891555a-92ff-42e6-80fa-6e1300c6b5c6"
@@ -123,7 +146,6 @@ DEFAULT_ISSUER: Final = "https://graph.microsoft.com"
 OPENID_PATH: Final = "/v1/.well-known/OpenIdConfiguration"
 JWKS_PATH: Final = "/v1/keys"
 
-_SIM_PREFIX: Final = "/_sim/"
 _GRAPH_PREFIX: Final = "/v1.0/"
 _TOKEN_SUFFIX: Final = "/oauth2/v2.0/token"
 _MODALITIES: Final = frozenset(
@@ -183,8 +205,6 @@ _AAD_ERRORS: Final = {
     ),
 }
 
-_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("graph_sim_after")
-
 
 def _b64url_uint(value: int) -> str:
     raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
@@ -238,17 +258,6 @@ class SimCall:
 
 
 @dataclass(frozen=True)
-class SimRequest:
-    """One request received by the simulator."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass(frozen=True)
 class SimDelivery:
     """One notification POST; ``status`` is None when nothing answered."""
 
@@ -267,23 +276,6 @@ class SimDelivery:
         ]
 
 
-@dataclass
-class _Fault:
-    status: int
-    code: str | None
-    remaining: int
-    retry_after: float | str | None
-    path_contains: str | None
-    body: str | None = None
-
-
-@dataclass
-class _Slow:
-    seconds: float
-    remaining: int
-    path_contains: str | None
-
-
 @dataclass(frozen=True)
 class _Notification:
     chain: str
@@ -292,13 +284,12 @@ class _Notification:
     legacy: bool = False
 
 
-class _GraphError(Exception):
+class _GraphError(ApiError):
     """Raised by handlers; turned into Graph's error body."""
 
-    def __init__(self, status: int, message: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def response(self) -> web.Response:
+        """Build Graph's error body."""
+        return _graph_error(self.status, message=self.message)
 
 
 def _graph_error(
@@ -351,22 +342,9 @@ def _aad_error(
     )
 
 
-def _matches(path: str, path_contains: str | None) -> bool:
-    if path_contains is None:
-        return path.startswith(_GRAPH_PREFIX)
-    return path_contains in path
-
-
-def _recorded_body(raw: bytes, content_type: str) -> Any:
-    if not raw:
-        return None
-    text = raw.decode("utf-8", "replace")
-    if content_type == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(text))
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def _graph_routes(path_contains: str | None) -> RequestMatch:
+    """Match paths containing ``path_contains``; without it, Graph's routes only."""
+    return path_match(path_contains, everything_under=_GRAPH_PREFIX)
 
 
 def _is_https(value: Any) -> bool:
@@ -375,19 +353,6 @@ def _is_https(value: Any) -> bool:
         and URL(value).scheme == "https"
         and bool(URL(value).host)
     )
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _GraphError(400, "Invalid JSON in the request body.") from None
-    if not isinstance(body, dict):
-        raise _GraphError(400, "The request body must be a JSON object.")
-    return body
 
 
 def _identity(kind: str, **values: Any) -> dict[str, Any]:
@@ -400,8 +365,12 @@ def _identity(kind: str, **values: Any) -> dict[str, Any]:
     }
 
 
-class GraphSimulator:
+class GraphSimulator(DeliveringSimulator[_Notification]):
     """Fake Microsoft Graph calling API, Entra ID token endpoint and notifier."""
+
+    title = "Microsoft Graph calling simulator"
+    default_port = 8091
+    authentication = "/v1.0: Authorization: Bearer <token from the token route>"
 
     def __init__(
         self,
@@ -417,6 +386,7 @@ class GraphSimulator:
         delivery_timeout: float = 5.0,
     ) -> None:
         """Create the simulator and its signing key; call :meth:`start` to serve."""
+        super().__init__(delivery_timeout=delivery_timeout)
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.client_secret = client_secret
@@ -430,7 +400,6 @@ class GraphSimulator:
         self.bot_webhook_url: str | None = None
         self.deliver_via: dict[str, str] = {}
         self.calls: dict[str, SimCall] = {}
-        self.requests: list[SimRequest] = []
         self.deliveries: list[SimDelivery] = []
         self.duplicate_notifications = False
         self.batch_notifications = False
@@ -444,74 +413,58 @@ class GraphSimulator:
         self._offset = 0.0
         self._clock_moved = asyncio.Event()
         self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
-        self._faults: list[_Fault] = []
-        self._slows: list[_Slow] = []
         self._forged: list[dict[str, Any]] = []
-        self._holding = False
-        self._held: list[_Notification] = []
-        self._deliveries = OrderedDeliveries()
-        self._delivery_timeout = delivery_timeout
         self._operation_ids = itertools.count(1)
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self._closed = False
-        self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
+    def _api_routes(self) -> list[web.RouteDef]:
         calls = "/v1.0/communications/calls/{call_id}"
-        app.add_routes(
-            [
-                web.post("/{tenant}/oauth2/v2.0/token", self._token),
-                web.get(OPENID_PATH, self._openid_configuration),
-                web.get("/.well-known/OpenIdConfiguration", self._openid_configuration),
-                web.get(JWKS_PATH, self._jwks),
-                web.get(calls, self._get_call),
-                web.delete(calls, self._delete_call),
-                web.post(calls + "/{action}", self._post_action),
-                web.post("/_sim/ring", self._sim_ring),
-                web.post("/_sim/hangup", self._sim_hangup),
-            ]
-        )
-        return app
+        return [
+            web.post("/{tenant}/oauth2/v2.0/token", self._token),
+            web.get(OPENID_PATH, self._openid_configuration),
+            web.get("/.well-known/OpenIdConfiguration", self._openid_configuration),
+            web.get(JWKS_PATH, self._jwks),
+            web.get(calls, self._get_call),
+            web.delete(calls, self._delete_call),
+            web.post(calls + "/{action}", self._post_action),
+        ]
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on ``host:port`` (0 = any free port); return the root URL."""
-        self._closed = False
-        self._ensure_session()
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
+    def _controls(self) -> list[Control]:
+        return [
+            Control(
+                "ring",
+                self._control_ring,
+                '{"caller_name": "Ada Lovelace", "caller_id": "...", "phone":'
+                ' "+1..."}\n(all optional): calls the bot; answers {"call_id": "..."}',
+            ),
+            Control(
+                "hangup",
+                self._control_hangup,
+                '{"call_id": "..."}: the caller hangs up',
+            ),
+        ]
+
+    def _started(self, root: str) -> str:
+        self.url = root
         return self.url
 
-    async def close(self) -> None:
-        """Stop the server, cancel timers and deliveries, close the session.
+    def _bad_body(self, problem: BodyProblem) -> Exception:
+        if problem is BodyProblem.NOT_JSON:
+            return _GraphError(400, "Invalid JSON in the request body.")
+        return _GraphError(400, problem)
 
-        Nothing is posted any more once closing starts, not even what a request
-        still being served would send.
-        """
-        self._closed = True
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        tasks = [*self._deliveries.tasks, *(task for _, task in self._timers.values())]
-        for task in tasks:
+    def _http_error(self, status: int) -> web.StreamResponse | None:
+        return _graph_error(status)
+
+    async def _stopped(self) -> None:
+        """Cancel the timers too; the clock stops with the server."""
+        timers = [task for _, task in self._timers.values()]
+        for task in timers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*timers, return_exceptions=True)
         self._timers.clear()
-        self._held.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _ensure_session(self) -> ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = ClientSession()
-        return self._session
+        await super()._stopped()
 
     @property
     def graph_url(self) -> str:
@@ -747,39 +700,22 @@ class GraphSimulator:
             _Notification(call.call_id, call.callback_uri, tuple(items), legacy)
         )
 
-    def _queue(self, notification: _Notification) -> None:
-        if self._closed:
-            return
-        if self._holding:
-            self._held.append(notification)
-        else:
-            self._schedule([notification])
-
     def hold_notifications(self) -> None:
         """Queue notifications instead of posting them."""
-        self._holding = True
+        self._outbox.hold()
 
     async def release_notifications(self, *, reverse: bool = False) -> None:
         """Post the held notifications (newest first if ``reverse``); stop holding."""
-        self._holding = False
-        held, self._held = self._held, []
-        if reverse:
-            held.reverse()
-        if held:
-            await asyncio.wait([self._schedule(held)])
+        await self._outbox.release(reverse=reverse)
 
     async def wait_for_notifications(self) -> None:
         """Wait until every scheduled notification has been posted."""
-        while pending := self._deliveries.pending():
-            await asyncio.wait(pending)
+        await self._delivered(requests_too=False)
 
-    def _schedule(self, notifications: list[_Notification]) -> asyncio.Task[None]:
-        """Post in order, after earlier posts about the same calls."""
-        return self._deliveries.schedule(
-            (n.chain for n in notifications), lambda: self._post_all(notifications)
-        )
+    def _chain_of(self, event: _Notification) -> str:
+        return event.chain
 
-    async def _post_all(self, notifications: list[_Notification]) -> None:
+    async def _deliver_events(self, notifications: list[_Notification]) -> None:
         for notification in notifications:
             for _ in range(2 if self.duplicate_notifications else 1):
                 await self._deliver(notification)
@@ -834,32 +770,24 @@ class GraphSimulator:
             )
             return None
         token = self._next_token()
-        status: int | None = None
-        error: str | None = None
-        location: str | None = None
-        try:
-            async with self._ensure_session().post(
-                route,
-                data=json.dumps(body).encode(),
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                },
-                timeout=ClientTimeout(total=self._delivery_timeout),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                location = response.headers.get("Location")
-        except (TimeoutError, ClientError, OSError) as err:
-            error = type(err).__name__
-        self.deliveries.append(SimDelivery(url, status, body, legacy, error))
-        if status == 302 and location and redirects > 0:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        }
+        posted = await self._poster.post(route, json.dumps(body).encode(), headers)
+        self.deliveries.append(
+            SimDelivery(url, posted.status, body, legacy, posted.error)
+        )
+        if posted.status == 302 and posted.location and redirects > 0:
             # "the application may reply with 302 Found + Location" (region
             # affinity): the notification goes there instead.
             return await self._post(
-                str(URL(url).join(URL(location))), body, legacy, redirects=redirects - 1
+                str(URL(url).join(URL(posted.location))),
+                body,
+                legacy,
+                redirects=redirects - 1,
             )
-        return status
+        return posted.status
 
     # ----------------------------------------------------- notification tokens
 
@@ -955,96 +883,31 @@ class GraphSimulator:
         body is Graph's error body (Entra ID's on the token endpoint) for
         ``code``, unless ``body`` gives the raw text of a broken reply.
         """
-        self._faults.append(
-            _Fault(status, code, count, retry_after, path_contains, body)
-        )
+        headers = retry_after_headers(retry_after)
+
+        def reply(request: SimRequest) -> web.Response:
+            if body is not None:
+                return raw_reply(status, body, headers)
+            if request.path.endswith(_TOKEN_SUFFIX):
+                kind = "unavailable" if status >= 429 else "secret"
+                return _aad_error(status, kind, headers)
+            return _graph_error(status, code, headers=headers)
+
+        self._faults.add(reply, times=count, matches=_graph_routes(path_contains))
 
     def slow_next(
         self, seconds: float, path_contains: str | None = None, count: int = 1
     ) -> None:
         """Delay the responses to the next ``count`` matching requests."""
-        self._slows.append(_Slow(seconds, count, path_contains))
+        self._slows.add(seconds, times=count, matches=_graph_routes(path_contains))
 
     def revoke_tokens(self) -> None:
         """Forget every issued access token: Graph answers 401 to them."""
         self._tokens.clear()
 
-    # ------------------------------------------------------------- middleware
+    # ------------------------------------------------------------------ auth
 
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        if request.path.startswith(_SIM_PREFIX):
-            return await handler(request)
-        raw = await request.read()
-        self.requests.append(
-            SimRequest(
-                request.method,
-                request.path,
-                dict(request.query),
-                dict(request.headers),
-                _recorded_body(raw, request.content_type),
-            )
-        )
-        delay = self._take_slow(request.path)
-        response: web.StreamResponse | None = self._take_fault(
-            request.path
-        ) or self._check_auth(request)
-        if response is None:
-            request[_AFTER] = []
-            try:
-                response = await handler(request)
-            except _GraphError as err:
-                response = _graph_error(err.status, message=err.message)
-            except web.HTTPException as err:
-                response = _graph_error(err.status)
-        if delay:
-            await asyncio.sleep(delay)
-        after = request.get(_AFTER)
-        if after:
-            # Notifications caused by a command follow its response.
-            with contextlib.suppress(ConnectionError):
-                await response.prepare(request)
-                await response.write_eof()
-            for callback in after:
-                callback()
-        return response
-
-    def _take_slow(self, path: str) -> float:
-        for slow in self._slows:
-            if _matches(path, slow.path_contains):
-                slow.remaining -= 1
-                if slow.remaining <= 0:
-                    self._slows.remove(slow)
-                return slow.seconds
-        return 0.0
-
-    def _take_fault(self, path: str) -> web.Response | None:
-        for fault in self._faults:
-            if _matches(path, fault.path_contains):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                headers = {}
-                if isinstance(fault.retry_after, str):
-                    headers["Retry-After"] = fault.retry_after  # an HTTP-date
-                elif fault.retry_after is not None:
-                    headers["Retry-After"] = f"{fault.retry_after:g}"
-                if fault.body is not None:
-                    return web.Response(
-                        status=fault.status,
-                        text=fault.body,
-                        content_type="application/json",
-                        headers=headers,
-                    )
-                if path.endswith(_TOKEN_SUFFIX):
-                    kind = "unavailable" if fault.status >= 429 else "secret"
-                    return _aad_error(fault.status, kind, headers)
-                return _graph_error(fault.status, fault.code, headers=headers)
-        return None
-
-    def _check_auth(self, request: web.Request) -> web.Response | None:
+    def _refuse(self, request: web.Request) -> web.StreamResponse | None:
         if not request.path.startswith(_GRAPH_PREFIX):
             return None
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -1132,7 +995,7 @@ class GraphSimulator:
         }
         self._end(call, result)
         terminated = self._terminated(call)
-        request[_AFTER].append(lambda: self._send(call, [terminating, terminated]))
+        after_response(request, lambda: self._send(call, [terminating, terminated]))
         return web.Response(status=204)
 
     async def _post_action(self, request: web.Request) -> web.Response:
@@ -1164,7 +1027,7 @@ class GraphSimulator:
             )
 
     async def _answer(self, request: web.Request, call: SimCall) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         self._check_incoming(call)
         callback = body.get("callbackUri", self.bot_webhook_url)
         if not _is_https(callback):
@@ -1207,11 +1070,11 @@ class GraphSimulator:
                 for item in items:
                     self._send(call, [item])
 
-        request[_AFTER].append(notify)
+        after_response(request, notify)
         return web.Response(status=202)
 
     async def _reject(self, request: web.Request, call: SimCall) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         self._check_incoming(call)
         reason = body.get("reason", "none")
         if not isinstance(reason, str) or reason.lower() not in _REJECT_REASONS:
@@ -1225,7 +1088,7 @@ class GraphSimulator:
         # Verbatim from call-reject.md: only @odata.type and @odata.id.
         data = {"@odata.type": "#microsoft.graph.call", "@odata.id": call.resource_url}
         item = self._item(call, "deleted", data)
-        request[_AFTER].append(lambda: self._send(call, [item]))
+        after_response(request, lambda: self._send(call, [item]))
         return web.Response(status=202)
 
     def _cancel_timer(self, call: SimCall) -> None:
@@ -1251,7 +1114,7 @@ class GraphSimulator:
         return operation, {"Location": location}
 
     async def _play_prompt(self, request: web.Request, call: SimCall) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         if (
             call.state != "established"
             or (call.media_config or {}).get("@odata.type", "").removeprefix("#")
@@ -1288,13 +1151,13 @@ class GraphSimulator:
             }
             self._send(call, [item])
 
-        request[_AFTER].append(completed)
+        after_response(request, completed)
         return web.json_response(operation, headers=headers)
 
     async def _subscribe_to_tone(
         self, request: web.Request, call: SimCall
     ) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         call.tones_subscribed = True
         operation, headers = self._operation(
             call,
@@ -1306,70 +1169,56 @@ class GraphSimulator:
 
     # ------------------------------------------------------------ control routes
 
-    async def _sim_ring(self, request: web.Request) -> web.Response:
-        try:
-            body = await _json_object(request)
-            call_id = await self.ring(
-                caller_name=body.get("caller_name", "Ada Lovelace"),
-                caller_id=body.get("caller_id"),
-                phone=body.get("phone"),
-            )
-        except (_GraphError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"call_id": call_id})
+    async def _control_ring(self, body: dict[str, Any]) -> dict[str, Any]:
+        call_id = await self.ring(
+            caller_name=body.get("caller_name", "Ada Lovelace"),
+            caller_id=body.get("caller_id"),
+            phone=body.get("phone"),
+        )
+        return {"call_id": call_id}
 
-    async def _sim_hangup(self, request: web.Request) -> web.Response:
-        try:
-            body = await _json_object(request)
-            await self.remote_hangup(str(body["call_id"]))
-        except (_GraphError, KeyError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"result": "ok"})
+    async def _control_hangup(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.remote_hangup(str(body["call_id"]))
+        return {"result": "ok"}
 
+    # ---------------------------------------------------------- command line
 
-# ------------------------------------------------------------------ standalone
+    @classmethod
+    def _add_demo_options(cls, parser: argparse.ArgumentParser) -> None:
+        add_webhook_url_option(parser, "the bot's calling webhook, an https URL")
+        parser.add_argument(
+            "--deliver-via",
+            action="append",
+            default=[],
+            metavar="HTTPS_ORIGIN=HTTP_ORIGIN",
+            help="post what goes to an https origin to this http origin instead"
+            " (the simulator has no TLS); repeatable",
+        )
 
+    @classmethod
+    def demo(cls, options: argparse.Namespace) -> Self:
+        """The demo tenant's bot, calling back ``--webhook-url``."""
+        simulator = cls()
+        simulator.bot_webhook_url = options.webhook_url
+        for mapping in options.deliver_via:
+            origin, _, target = mapping.partition("=")
+            simulator.deliver_via[origin.rstrip("/")] = target
+        return simulator
 
-async def _serve(
-    host: str, port: int, webhook_url: str | None, deliver_via: Sequence[str]
-) -> None:
-    simulator = GraphSimulator()
-    simulator.bot_webhook_url = webhook_url
-    for mapping in deliver_via:
-        origin, _, target = mapping.partition("=")
-        simulator.deliver_via[origin.rstrip("/")] = target
-    url = await simulator.start(host, port)
-    sys.stdout.write(
-        f"Microsoft Graph simulator listening on {url}\n"
-        f"  tenant id:     {simulator.tenant_id}\n"
-        f"  client id:     {simulator.client_id}\n"
-        f"  client secret: {simulator.client_secret}\n"
-        f"  OpenID config: {simulator.openid_configuration_url}\n"
-        f"  control:       POST {url}/_sim/ring|hangup\n"
-    )
-    sys.stdout.flush()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.close()
+    def demo_credentials(self) -> list[tuple[str, str]]:
+        return [
+            ("tenant id", self.tenant_id),
+            ("client id", self.client_id),
+            ("client secret", self.client_secret),
+        ]
+
+    def demo_details(self) -> list[tuple[str, str]]:
+        return [("OpenID config", self.openid_configuration_url)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the simulator until interrupted."""
-    parser = argparse.ArgumentParser(description="Microsoft Graph calling simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--webhook-url", default=None)
-    parser.add_argument(
-        "--deliver-via",
-        action="append",
-        default=[],
-        metavar="HTTPS_ORIGIN=HTTP_ORIGIN",
-    )
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, args.webhook_url, args.deliver_via))
-    sys.stdout.write("Microsoft Graph simulator stopped\n")
+    """Run the demo simulator until interrupted (see ``--help``)."""
+    GraphSimulator.main(argv)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,14 @@ Used from tests::
     await sim.wait_for_webhooks()
     await sim.close()
 
-Standalone, from the repository root::
+Standalone, from the repository root (``--help`` lists the routes)::
 
-    python -m tests.simulators.telnyx --port 8089 [--host 127.0.0.1]
+    python -m tests.simulators.telnyx [--host 127.0.0.1] [--port 8089]
         [--webhook-url http://host/api/webhook/x]
 
 It creates the application "Switchboard demo" with the number +15550100001 and
-prints the base URL, API key and webhook public key (fake test credentials).
-Ctrl-C stops it.
+prints the base URL, API key and webhook public key (fake test credentials;
+the demo signs with the same key every run). Ctrl-C stops it.
 
 Control routes (test-only, no authentication, outside ``/v2``):
 
@@ -42,29 +42,47 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
-import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import hashlib
 import itertools
 import json
 import math
 import secrets
-import sys
 import time
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 import uuid
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from aiohttp.typedefs import Handler
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.simulators.delivery import OrderedDeliveries
+from tests.simulators.base import (
+    ApiError,
+    BodyProblem,
+    Control,
+    DeliveringSimulator,
+    SimRequest,
+    add_webhook_url_option,
+    after_response,
+    path_match,
+    retry_after_headers,
+)
+
+__all__ = [
+    "FIRST_ID",
+    "CallState",
+    "Direction",
+    "SimCall",
+    "SimDelivery",
+    "SimRequest",
+    "TelnyxSimulator",
+    "main",
+]
 
 type CallState = Literal["parked", "answered", "hangup"]
 type Direction = Literal["incoming", "outgoing"]
 
-_SIM_PREFIX: Final = "/_sim/"
 _PAGE_SIZE_MAX: Final = 250
 _PAGE_SIZE_DEFAULT: Final = 20
 _NAME_FILTER: Final = "filter[application_name][contains]"
@@ -173,7 +191,10 @@ _BALANCE: Final = {
     }
 }
 
-_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("telnyx_sim_after")
+# The standalone demo signs with this key every run, so that a Home Assistant
+# set up against it keeps verifying webhooks after a restart.
+_DEMO_SIGNING_SEED: Final = hashlib.sha256(b"switchboard telnyx demo").digest()
+_DEMO_NUMBER: Final = "+15550100001"
 
 
 def _utcnow() -> datetime:
@@ -211,17 +232,6 @@ class SimCall:
 
 
 @dataclass(frozen=True)
-class SimRequest:
-    """One API request received by the simulator."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass(frozen=True)
 class SimDelivery:
     """One webhook POST attempt; ``status`` is None on timeout/connection error."""
 
@@ -230,22 +240,6 @@ class SimDelivery:
     attempt: int
     status: int | None
     url: str
-
-
-@dataclass
-class _Fault:
-    status: int
-    code: str | None
-    remaining: int
-    retry_after: float | None
-    path_contains: str | None
-
-
-@dataclass
-class _Slow:
-    seconds: float
-    remaining: int
-    path_contains: str | None
 
 
 @dataclass(frozen=True)
@@ -259,7 +253,7 @@ class _Event:
     duplicate: bool
 
 
-class _ApiError(Exception):
+class _ApiError(ApiError):
     """Raised by handlers; turned into a Telnyx ``errors`` response."""
 
     def __init__(
@@ -270,16 +264,14 @@ class _ApiError(Exception):
         detail: str | None = None,
         source: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(code)
-        self.status = status
+        super().__init__(status, detail)
         self.code = code
-        self.detail = detail
         self.source = source
 
     def response(self) -> web.Response:
         """Build the error response."""
         return _error_response(
-            self.status, self.code, detail=self.detail, source=self.source
+            self.status, self.code, detail=self.message, source=self.source
         )
 
 
@@ -304,6 +296,22 @@ def _fault_code(status: int) -> str:
     if status >= 500:
         return "10007"
     return _STATUS_CODES.get(status, "10015")
+
+
+def _fault_response(
+    status: int, code: str | None, retry_after: float | None
+) -> web.Response:
+    """An injected error: the code's catalogue entry, rate-limit headers on 429."""
+    headers: dict[str, str] = {}
+    if status == 429:
+        reset = math.ceil(retry_after) if retry_after else 1
+        headers = {
+            "x-ratelimit-limit": "100",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": str(reset),
+        }
+    headers.update(retry_after_headers(retry_after))
+    return _error_response(status, code or _fault_code(status), headers=headers)
 
 
 def _is_base64(value: str) -> bool:
@@ -373,33 +381,6 @@ def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
     return web.json_response({"data": items[start : start + size], "meta": meta})
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    """Return the JSON object body ({} when empty); 400 10023 when invalid."""
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _ApiError(400, "10023") from None
-    if not isinstance(body, dict):
-        raise _ApiError(400, "10023", detail="The request body must be a JSON object.")
-    return body
-
-
-def _recorded_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-
-
-def _matches(path: str, path_contains: str | None) -> bool:
-    return path_contains is None or path_contains in path
-
-
 def _new_application(
     application_id: str, name: str, webhook_event_url: str | None
 ) -> dict[str, Any]:
@@ -450,8 +431,12 @@ def _check_app_patch(body: dict[str, Any]) -> None:
         raise _ApiError(422, "10015", source={"pointer": "/application_name"})
 
 
-class TelnyxSimulator:
+class TelnyxSimulator(DeliveringSimulator[_Event]):
     """Fake Telnyx Voice API v2 server plus webhook sender, for tests."""
+
+    title = "Telnyx Call Control simulator"
+    default_port = 8089
+    authentication = "Authorization: Bearer <api key>"
 
     def __init__(
         self,
@@ -461,18 +446,14 @@ class TelnyxSimulator:
         webhook_timeout: float = 2.0,
     ) -> None:
         """Create the simulator; call :meth:`start` to serve it."""
+        super().__init__(delivery_timeout=webhook_timeout)
         self.api_key = api_key
-        self._private_key = Ed25519PrivateKey.generate()
-        raw_public = self._private_key.public_key().public_bytes(
-            Encoding.Raw, PublicFormat.Raw
-        )
-        self.public_key_b64 = base64.b64encode(raw_public).decode()
+        self._sign_with(Ed25519PrivateKey.generate())
         self.base_url = ""
         self.applications: dict[str, dict[str, Any]] = {}
         self.phone_numbers: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(FIRST_ID)
         self.calls: dict[str, SimCall] = {}
-        self.requests: list[SimRequest] = []
         self.deliveries: list[SimDelivery] = []
         self.duplicate_webhooks = False
         self.timestamp_offset = 0.0
@@ -481,23 +462,12 @@ class TelnyxSimulator:
         # Documented as "duplicate command_ids within 60 seconds are ignored".
         self.command_id_window = 60.0
         self._retry_delays = tuple(webhook_retry_delays)
-        self._webhook_timeout = webhook_timeout
-        self._faults: list[_Fault] = []
-        self._slows: list[_Slow] = []
-        self._handling: set[asyncio.Task[Any]] = set()
-        self._holding = False
-        self._held: list[_Event] = []
-        self._deliveries = OrderedDeliveries()
         self._last_occurred: datetime | None = None
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        routes = [
+    def _api_routes(self) -> list[web.RouteDef]:
+        return [
             web.get("/v2/balance", self._get_balance),
             web.get("/v2/call_control_applications", self._list_applications),
             web.get("/v2/call_control_applications/{app_id}", self._get_application),
@@ -507,38 +477,45 @@ class TelnyxSimulator:
             web.get("/v2/phone_numbers", self._list_phone_numbers),
             web.get("/v2/calls/{call_control_id}", self._get_call),
             web.post("/v2/calls/{call_control_id}/actions/{action}", self._post_action),
-            web.post("/_sim/ring", self._sim_ring),
-            web.post("/_sim/hangup", self._sim_hangup),
         ]
-        app.add_routes(routes)
-        return app
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve the API on ``host:port`` (0 = any free port); return base_url."""
-        self._ensure_session()
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_port = self._runner.addresses[0][1]
-        self.base_url = f"http://{host}:{bound_port}/v2"
+    def _controls(self) -> list[Control]:
+        return [
+            Control(
+                "ring",
+                self._control_ring,
+                '{"to": "+15550100001", "from": "+15550109999", "caller_id_name":'
+                ' "Bob"}\n(caller_id_name and connection_id optional): an inbound'
+                ' call;\nanswers {"call_control_id": "v3:..."}',
+            ),
+            Control(
+                "hangup",
+                self._control_hangup,
+                '{"call_control_id": "v3:...", "cause": "normal_clearing",'
+                ' "source": "caller"}\n(cause and source optional): the far end'
+                " hangs up",
+            ),
+        ]
+
+    def _started(self, root: str) -> str:
+        self.base_url = f"{root}/v2"
         return self.base_url
 
-    async def close(self) -> None:
-        """Cancel pending deliveries and stop the client session and server."""
-        await self._deliveries.cancel()
-        self._held.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def _bad_body(self, problem: BodyProblem) -> Exception:
+        if problem is BodyProblem.NOT_JSON:
+            return _ApiError(400, "10023")
+        return _ApiError(400, "10023", detail=problem)
 
-    def _ensure_session(self) -> ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = ClientSession()
-        return self._session
+    def _http_error(self, status: int) -> web.StreamResponse | None:
+        codes = {404: "10005", 405: "10030"}
+        return _error_response(status, codes[status]) if status in codes else None
+
+    def _refuse(self, request: web.Request) -> web.StreamResponse | None:
+        expected = f"Bearer {self.api_key}"
+        given = request.headers.get("Authorization", "")
+        if secrets.compare_digest(given.encode(), expected.encode()):
+            return None
+        return _error_response(401, "10009")
 
     # ----------------------------------------------------------- data set-up
 
@@ -654,37 +631,32 @@ class TelnyxSimulator:
         path_contains: str | None = None,
     ) -> None:
         """Answer the next ``times`` matching API requests with ``status``."""
-        self._faults.append(_Fault(status, code, times, retry_after, path_contains))
+        self._faults.add(
+            lambda _request: _fault_response(status, code, retry_after),
+            times=times,
+            matches=path_match(path_contains),
+        )
 
     def slow_next(
         self, seconds: float, *, times: int = 1, path_contains: str | None = None
     ) -> None:
         """Delay the responses to the next ``times`` matching API requests."""
-        self._slows.append(_Slow(seconds, times, path_contains))
+        self._slows.add(seconds, times=times, matches=path_match(path_contains))
 
     def hold_webhooks(self) -> None:
         """Queue webhook deliveries instead of sending them."""
-        self._holding = True
+        self._outbox.hold()
 
     async def release_webhooks(self, *, reverse: bool = False) -> None:
         """Send the held webhooks (newest first if ``reverse``) and stop holding.
 
         Returns once the released deliveries, retries included, have finished.
         """
-        self._holding = False
-        held, self._held = self._held, []
-        if reverse:
-            held.reverse()
-        if held:
-            await asyncio.wait([self._schedule(held)])
+        await self._outbox.release(reverse=reverse)
 
     async def wait_for_webhooks(self) -> None:
         """Wait until every request is handled and its webhooks delivered."""
-        while pending := [
-            *self._deliveries.pending(),
-            *(task for task in self._handling if not task.done()),
-        ]:
-            await asyncio.wait(pending)
+        await self._delivered(requests_too=True)
 
     def sign(self, timestamp: str, body: bytes) -> str:
         """Return the base64 Ed25519 signature of ``f"{timestamp}|" + body``."""
@@ -692,104 +664,11 @@ class TelnyxSimulator:
         signer = key or self._private_key
         return base64.b64encode(signer.sign(f"{timestamp}|".encode() + body)).decode()
 
-    # ------------------------------------------------------------- middleware
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        if request.path.startswith(_SIM_PREFIX):
-            return await self._run_handler(request, handler)
-        task = asyncio.current_task()
-        if task is not None:
-            # A slowed command sends its webhooks only after its reply.
-            self._handling.add(task)
-            task.add_done_callback(self._handling.discard)
-        await self._record(request)
-        delay = self._take_slow(request.path)
-        response: web.StreamResponse | None = self._take_fault(
-            request.path
-        ) or self._check_auth(request)
-        if response is None:
-            request[_AFTER] = []
-            response = await self._run_handler(request, handler)
-        if delay:
-            await asyncio.sleep(delay)
-        after = request.get(_AFTER)
-        if after:
-            # Webhooks caused by a command go out after its response is sent.
-            with contextlib.suppress(ConnectionError):
-                await response.prepare(request)
-                await response.write_eof()
-            for callback in after:
-                callback()
-        return response
-
-    @staticmethod
-    async def _run_handler(
-        request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-        except _ApiError as err:
-            return err.response()
-        except web.HTTPMethodNotAllowed:
-            return _error_response(405, "10030")
-        except web.HTTPNotFound:
-            return _error_response(404, "10005")
-        return response
-
-    async def _record(self, request: web.Request) -> None:
-        raw = await request.read()
-        self.requests.append(
-            SimRequest(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers=dict(request.headers),
-                body=_recorded_body(raw),
-            )
-        )
-
-    def _take_slow(self, path: str) -> float:
-        for slow in self._slows:
-            if _matches(path, slow.path_contains):
-                slow.remaining -= 1
-                if slow.remaining <= 0:
-                    self._slows.remove(slow)
-                return slow.seconds
-        return 0.0
-
-    def _take_fault(self, path: str) -> web.Response | None:
-        for fault in self._faults:
-            if _matches(path, fault.path_contains):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return self._fault_response(fault)
-        return None
-
-    @staticmethod
-    def _fault_response(fault: _Fault) -> web.Response:
-        code = fault.code or _fault_code(fault.status)
-        headers: dict[str, str] = {}
-        if fault.status == 429:
-            reset = math.ceil(fault.retry_after) if fault.retry_after else 1
-            headers = {
-                "x-ratelimit-limit": "100",
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": str(reset),
-            }
-        if fault.retry_after is not None:
-            headers["Retry-After"] = f"{fault.retry_after:g}"
-        return _error_response(fault.status, code, headers=headers)
-
-    def _check_auth(self, request: web.Request) -> web.Response | None:
-        expected = f"Bearer {self.api_key}"
-        given = request.headers.get("Authorization", "")
-        if secrets.compare_digest(given.encode(), expected.encode()):
-            return None
-        return _error_response(401, "10009")
+    def _sign_with(self, key: Ed25519PrivateKey) -> None:
+        """Sign webhooks with ``key``; publish its public half."""
+        self._private_key = key
+        raw_public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key_b64 = base64.b64encode(raw_public).decode()
 
     # --------------------------------------------------------------- routes
 
@@ -821,7 +700,7 @@ class TelnyxSimulator:
 
     async def _patch_application(self, request: web.Request) -> web.Response:
         application = self._application(request)
-        body = await _json_object(request)
+        body = await self._json_body(request)
         _check_app_patch(body)
         for key, value in body.items():
             if key in _READ_ONLY_APP_FIELDS or key not in application:
@@ -866,7 +745,7 @@ class TelnyxSimulator:
         action = request.match_info["action"]
         if action not in _ACTIONS:
             raise _ApiError(404, "10005")
-        body = await _json_object(request)
+        body = await self._json_body(request)
         call = self.calls.get(request.match_info["call_control_id"])
         if call is None:
             raise _ApiError(422, "90015", source={"pointer": "/call_control_id"})
@@ -879,7 +758,7 @@ class TelnyxSimulator:
         _check_client_state(body)
         data, emit = self._execute(action, call, body)
         self._accept_command(call, action, body)
-        request[_AFTER].append(emit)
+        after_response(request, emit)
         return web.json_response({"data": data})
 
     def _is_duplicate_command(self, call: SimCall, body: dict[str, Any]) -> bool:
@@ -950,30 +829,22 @@ class TelnyxSimulator:
 
     # -------------------------------------------------------- control routes
 
-    async def _sim_ring(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
-        try:
-            call_id = await self.ring(
-                str(body["to"]),
-                str(body["from"]),
-                caller_id_name=body.get("caller_id_name"),
-                connection_id=body.get("connection_id"),
-            )
-        except (KeyError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"call_control_id": call_id})
+    async def _control_ring(self, body: dict[str, Any]) -> dict[str, Any]:
+        call_id = await self.ring(
+            str(body["to"]),
+            str(body["from"]),
+            caller_id_name=body.get("caller_id_name"),
+            connection_id=body.get("connection_id"),
+        )
+        return {"call_control_id": call_id}
 
-    async def _sim_hangup(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
-        try:
-            await self.remote_hangup(
-                str(body["call_control_id"]),
-                cause=str(body.get("cause", "normal_clearing")),
-                source=str(body.get("source", "caller")),
-            )
-        except (KeyError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"result": "ok"})
+    async def _control_hangup(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.remote_hangup(
+            str(body["call_control_id"]),
+            cause=str(body.get("cause", "normal_clearing")),
+            source=str(body.get("source", "caller")),
+        )
+        return {"result": "ok"}
 
     # -------------------------------------------------------------- webhooks
 
@@ -1020,18 +891,12 @@ class TelnyxSimulator:
             urls=urls,
             duplicate=self.duplicate_webhooks,
         )
-        if self._holding:
-            self._held.append(event)
-        else:
-            self._schedule([event])
+        self._queue(event)
 
-    def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
-        """Deliver ``events`` in order, after earlier deliveries of their calls."""
-        return self._deliveries.schedule(
-            (event.chain_key for event in events), lambda: self._deliver_all(events)
-        )
+    def _chain_of(self, event: _Event) -> str:
+        return event.chain_key
 
-    async def _deliver_all(self, events: list[_Event]) -> None:
+    async def _deliver_events(self, events: list[_Event]) -> None:
         for event in events:
             delivered, next_attempt = await self._deliver(event, 1)
             if delivered and event.duplicate:
@@ -1069,59 +934,45 @@ class TelnyxSimulator:
             "Telnyx-Signature-Ed25519": self.sign(timestamp, body),
             "Telnyx-Timestamp": timestamp,
         }
-        status: int | None = None
-        try:
-            async with self._ensure_session().post(
-                url,
-                data=body,
-                headers=headers,
-                timeout=ClientTimeout(total=self._webhook_timeout),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-        except TimeoutError, ClientError, OSError:
-            status = None
+        posted = await self._poster.post(url, body, headers)
         self.deliveries.append(
-            SimDelivery(event.event_type, event.event_id, attempt, status, url)
+            SimDelivery(event.event_type, event.event_id, attempt, posted.status, url)
         )
-        # Any non-2xx answer, 3xx included, counts as not received.
-        return status is not None and 200 <= status < 300
+        return posted.delivered
 
+    # ---------------------------------------------------------- command line
 
-# ------------------------------------------------------------------ standalone
+    @classmethod
+    def _add_demo_options(cls, parser: argparse.ArgumentParser) -> None:
+        add_webhook_url_option(parser, "the demo application's webhook_event_url")
 
+    @classmethod
+    def demo(cls, options: argparse.Namespace) -> Self:
+        """The application "Switchboard demo" with the number +15550100001."""
+        simulator = cls()
+        simulator._sign_with(Ed25519PrivateKey.from_private_bytes(_DEMO_SIGNING_SEED))
+        app_id = simulator.add_application(
+            "Switchboard demo", webhook_event_url=options.webhook_url
+        )
+        simulator.add_phone_number(app_id, _DEMO_NUMBER)
+        return simulator
 
-async def _serve(host: str, port: int, webhook_url: str | None) -> None:
-    simulator = TelnyxSimulator()
-    app_id = simulator.add_application(
-        "Switchboard demo", webhook_event_url=webhook_url
-    )
-    simulator.add_phone_number(app_id, "+15550100001")
-    base_url = await simulator.start(host, port)
-    sys.stdout.write(
-        f"Telnyx simulator listening on {base_url}\n"
-        f"  api key:     {simulator.api_key}\n"
-        f"  public key:  {simulator.public_key_b64}\n"
-        f"  application: {app_id} (Switchboard demo), number +15550100001\n"
-        f"  control:     POST {base_url.removesuffix('/v2')}/_sim/ring|hangup\n"
-    )
-    sys.stdout.flush()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.close()
+    def demo_credentials(self) -> list[tuple[str, str]]:
+        return [("api key", self.api_key), ("public key", self.public_key_b64)]
+
+    def demo_details(self) -> list[tuple[str, str]]:
+        return [
+            (
+                "application",
+                f"{app_id} ({app['application_name']}), number {_DEMO_NUMBER}",
+            )
+            for app_id, app in self.applications.items()
+        ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the simulator until interrupted."""
-    parser = argparse.ArgumentParser(description="Telnyx Call Control simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--webhook-url", default=None)
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, args.webhook_url))
-    sys.stdout.write("Telnyx simulator stopped\n")
+    """Run the demo simulator until interrupted (see ``--help``)."""
+    TelnyxSimulator.main(argv)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ the ``webhooks`` dict (id -> Webex webhook object). Faults: ``fail_next``,
 ``drop_next_webhook``, ``bad_signatures``, ``auto_disable_after``. Logs:
 ``requests``, ``deliveries``; ``wait_for_webhooks()`` lets deliveries finish.
 
-Standalone, from the repository root::
+Standalone, from the repository root (``--help`` lists the routes)::
 
-    python -m tests.simulators.webex --port 8090 [--host 127.0.0.1]
+    python -m tests.simulators.webex [--host 127.0.0.1] [--port 8090]
 
 It creates "Grace Hopper" with a desk phone and the Webex app and prints the
-base URL, the OAuth URLs, the client id/secret and a token pair (fake test
-credentials). Ctrl-C stops it.
+base URL, the OAuth URLs, the client id/secret (the same every run) and a
+token pair (fake test credentials). Ctrl-C stops it.
 
 Control routes (test-only, no authentication, outside ``/v1``):
 
@@ -57,7 +57,6 @@ import argparse
 import asyncio
 import base64
 from collections.abc import Callable, Mapping, Sequence
-import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import hashlib
@@ -65,16 +64,39 @@ import hmac
 import itertools
 import json
 import secrets
-import sys
 import time
-from typing import Any, Final, Literal
-from urllib.parse import parse_qsl, urlencode
+from typing import Any, Final, Literal, Self
+from urllib.parse import urlencode
 import uuid
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from aiohttp.typedefs import Handler
+from aiohttp import web
 
-from tests.simulators.delivery import OrderedDeliveries
+from tests.simulators.base import (
+    ApiError,
+    BodyProblem,
+    Control,
+    DeliveringSimulator,
+    SimRequest,
+    after_response,
+    path_match,
+    retry_after_headers,
+)
+
+__all__ = [
+    "ALL_SCOPES",
+    "Personality",
+    "SimCall",
+    "SimDelivery",
+    "SimEndpoint",
+    "SimRequest",
+    "SimToken",
+    "State",
+    "WebexSimulator",
+    "error_response",
+    "main",
+    "sign",
+    "webex_id",
+]
 
 type Personality = Literal["originator", "terminator", "clickToDial"]
 type State = Literal[
@@ -88,7 +110,6 @@ ALL_SCOPES: Final = (
     "spark:telephony_config_write",
     "spark:people_read",
 )
-_SIM_PREFIX: Final = "/_sim/"
 _OPEN_PATHS: Final = ("/v1/authorize", "/v1/access_token")
 _PAGE_MAX: Final = 100
 _REJECT_ACTIONS: Final = ("busy", "temporarilyUnavailable", "ignore")
@@ -129,8 +150,10 @@ _MESSAGES: Final = {
     504: "An upstream server failed to respond on time.",
 }
 
-_AFTER: Final = web.RequestKey[list[Callable[[], None]]]("webex_sim_after")
 _TOKEN: Final = web.RequestKey["SimToken"]("webex_sim_token")
+# The standalone demo's integration: the same (fake) client every run.
+_DEMO_CLIENT_ID: Final = "C" + hashlib.sha256(b"switchboard webex demo id").hexdigest()
+_DEMO_CLIENT_SECRET: Final = hashlib.sha256(b"switchboard webex demo").hexdigest()
 
 
 def _utcnow() -> datetime:
@@ -200,17 +223,6 @@ class SimToken:
 
 
 @dataclass(frozen=True)
-class SimRequest:
-    """One API request received by the simulator."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass(frozen=True)
 class SimDelivery:
     """One webhook POST attempt; ``status`` is None on timeout, error or drop."""
 
@@ -224,22 +236,6 @@ class SimDelivery:
     envelope: dict[str, Any]
 
 
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: float | None
-    path_contains: str | None
-    message: str | None
-
-
-@dataclass
-class _Slow:
-    seconds: float
-    remaining: int
-    path_contains: str | None
-
-
 @dataclass(frozen=True)
 class _Event:
     call_id: str
@@ -248,7 +244,7 @@ class _Event:
     duplicate: bool
 
 
-class _ApiError(Exception):
+class _ApiError(ApiError):
     """Raised by handlers; turned into a Webex error response."""
 
     def __init__(
@@ -258,9 +254,7 @@ class _ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(status, message)
         self.headers = headers
 
     def response(self) -> web.Response:
@@ -301,34 +295,6 @@ def _oauth_error(status: int, error: str, description: str) -> web.Response:
     )
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _ApiError(400, "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise _ApiError(400, "The request body must be a JSON object.")
-    return body
-
-
-def _recorded_body(raw: bytes, content_type: str) -> Any:
-    if not raw:
-        return None
-    if content_type == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-
-
-def _matches(path: str, path_contains: str | None) -> bool:
-    return path_contains is None or path_contains in path
-
-
 def _required_string(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
@@ -336,8 +302,12 @@ def _required_string(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
-class WebexSimulator:
+class WebexSimulator(DeliveringSimulator[_Event]):
     """Fake Webex Calling API, OAuth server and webhook sender, for tests."""
+
+    title = "Webex Calling simulator"
+    default_port = 8090
+    authentication = "OAuth2; Authorization: Bearer <access token>"
 
     def __init__(
         self,
@@ -354,6 +324,7 @@ class WebexSimulator:
         auto_disable_after: int = 5,
     ) -> None:
         """Create the simulator; call :meth:`start` to serve it."""
+        super().__init__(delivery_timeout=webhook_timeout)
         self._ids = itertools.count(1)
         self.client_id = client_id or f"C{secrets.token_hex(32)}"
         self.client_secret = client_secret or secrets.token_hex(32)
@@ -385,7 +356,6 @@ class WebexSimulator:
         self.webhooks: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, SimToken] = {}
         self._codes: dict[str, dict[str, Any]] = {}
-        self.requests: list[SimRequest] = []
         self.deliveries: list[SimDelivery] = []
         # Which scope each API needs. Whether people/me needs people_read is
         # UNCONFIRMED: required here so that the client proves it asks for it.
@@ -396,61 +366,58 @@ class WebexSimulator:
         self.bad_signatures = False
         self.auto_disable_after = auto_disable_after
         self._retry_delays = tuple(webhook_retry_delays)
-        self._webhook_timeout = webhook_timeout
         self._failures: dict[str, int] = {}
-        self._faults: list[_Fault] = []
-        self._slows: list[_Slow] = []
         self._drops = 0
-        self._holding = False
-        self._held: list[_Event] = []
-        self._deliveries = OrderedDeliveries()
-        # API requests being handled: their events may not be scheduled yet.
-        self._inflight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._last_stamp: datetime | None = None
         self._call_numbers = itertools.count(960542029)
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
+    def _api_routes(self) -> list[web.RouteDef]:
         me = "/v1/telephony/config/people/me/settings"
-        app.add_routes(
-            [
-                web.get("/v1/authorize", self._authorize),
-                web.post("/v1/access_token", self._access_token),
-                web.get("/v1/people/me", self._people_me),
-                web.get(f"{me}/availablePreferredAnswerEndpoints", self._endpoints),
-                web.get(f"{me}/preferredAnswerEndpoint", self._get_preferred),
-                web.put(f"{me}/preferredAnswerEndpoint", self._put_preferred),
-                web.get("/v1/telephony/calls", self._list_calls),
-                web.get("/v1/telephony/calls/{call_id}", self._get_call),
-                web.post("/v1/telephony/calls/{command}", self._command),
-                web.get("/v1/webhooks", self._list_webhooks),
-                web.post("/v1/webhooks", self._create_webhook),
-                web.get("/v1/webhooks/{webhook_id}", self._get_webhook),
-                web.put("/v1/webhooks/{webhook_id}", self._update_webhook),
-                web.delete("/v1/webhooks/{webhook_id}", self._delete_webhook),
-                web.post("/_sim/ring", self._sim_ring),
-                web.post("/_sim/hangup", self._sim_hangup),
-                web.post("/_sim/answer_elsewhere", self._sim_answer_elsewhere),
-            ]
-        )
-        return app
+        return [
+            web.get("/v1/authorize", self._authorize),
+            web.post("/v1/access_token", self._access_token),
+            web.get("/v1/people/me", self._people_me),
+            web.get(f"{me}/availablePreferredAnswerEndpoints", self._endpoints),
+            web.get(f"{me}/preferredAnswerEndpoint", self._get_preferred),
+            web.put(f"{me}/preferredAnswerEndpoint", self._put_preferred),
+            web.get("/v1/telephony/calls", self._list_calls),
+            web.get("/v1/telephony/calls/{call_id}", self._get_call),
+            web.post("/v1/telephony/calls/{command}", self._command),
+            web.get("/v1/webhooks", self._list_webhooks),
+            web.post("/v1/webhooks", self._create_webhook),
+            web.get("/v1/webhooks/{webhook_id}", self._get_webhook),
+            web.put("/v1/webhooks/{webhook_id}", self._update_webhook),
+            web.delete("/v1/webhooks/{webhook_id}", self._delete_webhook),
+        ]
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on ``host:port`` (0 = any free port); return the base URL."""
-        self._ensure_session()
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_port = self._runner.addresses[0][1]
-        self.base_url = f"http://{host}:{bound_port}/v1"
+    def _controls(self) -> list[Control]:
+        call_id = '{"callId": "..."}: '
+        return [
+            Control(
+                "ring",
+                self._control_ring,
+                '{"number": "+15557654321", "name": "Ada"} (name optional):\n'
+                'rings every endpoint; answers {"callId": "..."}',
+            ),
+            Control("hangup", self._control_hangup, f"{call_id}the far end hangs up"),
+            Control(
+                "answer_elsewhere",
+                self._control_answer_elsewhere,
+                f"{call_id}someone else answers the ringing call",
+            ),
+        ]
+
+    def _started(self, root: str) -> str:
+        self.base_url = f"{root}/v1"
         return self.base_url
+
+    def _bad_body(self, problem: BodyProblem) -> Exception:
+        return _ApiError(400, problem)
+
+    def _http_error(self, status: int) -> web.StreamResponse | None:
+        return error_response(status) if status in {404, 405} else None
 
     @property
     def authorize_url(self) -> str:
@@ -461,22 +428,6 @@ class WebexSimulator:
     def token_url(self) -> str:
         """The OAuth2 token endpoint."""
         return f"{self.base_url}/access_token"
-
-    async def close(self) -> None:
-        """Cancel pending deliveries and stop the client session and server."""
-        await self._deliveries.cancel()
-        self._held.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def _ensure_session(self) -> ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = ClientSession()
-        return self._session
 
     def _uuid(self, kind: str) -> str:
         """A stable uuid: sequential per simulator, so snapshots stay the same."""
@@ -737,13 +688,18 @@ class WebexSimulator:
         message: str | None = None,
     ) -> None:
         """Answer the next ``count`` matching /v1 requests with ``status``."""
-        self._faults.append(_Fault(status, count, retry_after, path_contains, message))
+        headers = retry_after_headers(retry_after) or None
+        self._faults.add(
+            lambda _request: error_response(status, message, headers=headers),
+            times=count,
+            matches=path_match(path_contains),
+        )
 
     def slow_next(
         self, seconds: float, *, count: int = 1, path_contains: str | None = None
     ) -> None:
         """Delay the responses to the next ``count`` matching /v1 requests."""
-        self._slows.append(_Slow(seconds, count, path_contains))
+        self._slows.add(seconds, times=count, matches=path_match(path_contains))
 
     def drop_next_webhook(self, count: int = 1) -> None:
         """Lose the next ``count`` events: recorded as dropped, never sent."""
@@ -751,119 +707,22 @@ class WebexSimulator:
 
     def hold_webhooks(self) -> None:
         """Queue events instead of delivering them."""
-        self._holding = True
+        self._outbox.hold()
 
     async def release_webhooks(self, *, reverse: bool = False) -> None:
         """Deliver the held events (newest first if ``reverse``); stop holding.
 
         Returns once the released deliveries have finished.
         """
-        self._holding = False
-        held, self._held = self._held, []
-        if reverse:
-            held.reverse()
-        if held:
-            await asyncio.wait([self._schedule(held)])
+        await self._outbox.release(reverse=reverse)
 
     async def wait_for_webhooks(self) -> None:
         """Wait until API requests are answered and every delivery has finished."""
-        while True:
-            await self._idle.wait()
-            pending = self._deliveries.pending()
-            if not pending:
-                return
-            await asyncio.wait(pending)
+        await self._delivered(requests_too=True)
 
-    # ------------------------------------------------------------- middleware
+    # ------------------------------------------------------------------ auth
 
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        if request.path.startswith(_SIM_PREFIX):
-            return await self._run_handler(request, handler)
-        self._inflight += 1
-        self._idle.clear()
-        try:
-            return await self._handle(request, handler)
-        finally:
-            self._inflight -= 1
-            if not self._inflight:
-                self._idle.set()
-
-    async def _handle(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        await self._record(request)
-        delay = self._take_slow(request.path)
-        response: web.StreamResponse | None = self._take_fault(
-            request.path
-        ) or self._check_auth(request)
-        if response is None:
-            request[_AFTER] = []
-            response = await self._run_handler(request, handler)
-        if delay:
-            await asyncio.sleep(delay)
-        after = request.get(_AFTER)
-        if after:
-            # Webhooks caused by a command go out after its response is sent.
-            with contextlib.suppress(ConnectionError):
-                await response.prepare(request)
-                await response.write_eof()
-            for callback in after:
-                callback()
-        return response
-
-    @staticmethod
-    async def _run_handler(
-        request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-        except _ApiError as err:
-            return err.response()
-        except web.HTTPMethodNotAllowed:
-            return error_response(405)
-        except web.HTTPNotFound:
-            return error_response(404)
-        return response
-
-    async def _record(self, request: web.Request) -> None:
-        raw = await request.read()
-        self.requests.append(
-            SimRequest(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers=dict(request.headers),
-                body=_recorded_body(raw, request.content_type),
-            )
-        )
-
-    def _take_slow(self, path: str) -> float:
-        for slow in self._slows:
-            if _matches(path, slow.path_contains):
-                slow.remaining -= 1
-                if slow.remaining <= 0:
-                    self._slows.remove(slow)
-                return slow.seconds
-        return 0.0
-
-    def _take_fault(self, path: str) -> web.Response | None:
-        for fault in self._faults:
-            if _matches(path, fault.path_contains):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                headers = (
-                    {"Retry-After": f"{fault.retry_after:g}"}
-                    if fault.retry_after is not None
-                    else None
-                )
-                return error_response(fault.status, fault.message, headers=headers)
-        return None
-
-    def _check_auth(self, request: web.Request) -> web.Response | None:
+    def _refuse(self, request: web.Request) -> web.StreamResponse | None:
         if request.path in _OPEN_PATHS:
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -959,7 +818,7 @@ class WebexSimulator:
 
     async def _put_preferred(self, request: web.Request) -> web.Response:
         self._need_scope(request, "spark:telephony_config_write")
-        body = await _json_object(request)
+        body = await self._json_body(request)
         wanted = body.get("id")
         if wanted is not None and wanted not in self.endpoints:
             raise _ApiError(400, "Invalid endpoint id.")
@@ -1007,7 +866,7 @@ class WebexSimulator:
     async def _command(self, request: web.Request) -> web.Response:
         self._need_scope(request, "spark:calls_write")
         command = request.match_info["command"]
-        body = await _json_object(request)
+        body = await self._json_body(request)
         if command == "dial":
             return self._dial_command(request, body)
         if command not in ("answer", "reject", "hangup", "hold", "resume"):
@@ -1019,7 +878,7 @@ class WebexSimulator:
             raise _ApiError(404, "Call not found.")
         emit = self._run_command(command, call, body)
         call.commands.append({**body, "command": command})
-        request[_AFTER].append(emit)
+        after_response(request, emit)
         return web.Response(status=204)
 
     def _wrong_state(self, message: str) -> _ApiError:
@@ -1088,7 +947,7 @@ class WebexSimulator:
         if endpoint_id and endpoint is None:
             raise _ApiError(400, "Invalid endpointId.")
         call = self._place(destination, endpoint)
-        request[_AFTER].append(lambda: self._emit(call, "created", "originated"))
+        after_response(request, lambda: self._emit(call, "created", "originated"))
         return web.json_response(
             {"callId": call.id, "callSessionId": call.call_session_id}, status=201
         )
@@ -1122,7 +981,7 @@ class WebexSimulator:
         )
 
     async def _create_webhook(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
+        body = await self._json_body(request)
         name = _required_string(body, "name")
         target_url = _required_string(body, "targetUrl")
         resource = _required_string(body, "resource")
@@ -1149,7 +1008,7 @@ class WebexSimulator:
 
     async def _update_webhook(self, request: web.Request) -> web.Response:
         webhook = self._webhook(request)
-        body = await _json_object(request)
+        body = await self._json_body(request)
         name = _required_string(body, "name")
         target_url = _required_string(body, "targetUrl")
         status = body.get("status", webhook["status"])
@@ -1169,30 +1028,21 @@ class WebexSimulator:
 
     # --------------------------------------------------------- control routes
 
-    async def _sim_ring(self, request: web.Request) -> web.Response:
-        body = await _json_object(request)
+    async def _control_ring(self, body: dict[str, Any]) -> dict[str, Any]:
         number = body.get("number")
         if not isinstance(number, str) or not number:
-            return web.json_response({"error": "number is required"}, status=400)
+            raise ValueError("number is required")
         name = body.get("name")
         call_id = await self.ring(number, name if isinstance(name, str) else None)
-        return web.json_response({"callId": call_id})
+        return {"callId": call_id}
 
-    async def _sim_hangup(self, request: web.Request) -> web.Response:
-        return await self._sim_call_action(request, self.remote_hangup)
+    async def _control_hangup(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.remote_hangup(str(body["callId"]))
+        return {"result": "ok"}
 
-    async def _sim_answer_elsewhere(self, request: web.Request) -> web.Response:
-        return await self._sim_call_action(request, self.answer_elsewhere)
-
-    async def _sim_call_action(
-        self, request: web.Request, action: Callable[[str], Any]
-    ) -> web.Response:
-        body = await _json_object(request)
-        try:
-            await action(str(body["callId"]))
-        except (KeyError, ValueError) as err:
-            return web.json_response({"error": str(err)}, status=400)
-        return web.json_response({"result": "ok"})
+    async def _control_answer_elsewhere(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.answer_elsewhere(str(body["callId"]))
+        return {"result": "ok"}
 
     # ------------------------------------------------------------- deliveries
 
@@ -1215,18 +1065,12 @@ class WebexSimulator:
         data["eventTimestamp"] = self._next_stamp()
         data["completedElsewhere"] = call.completed_elsewhere
         item = _Event(call.id, event, data, self.duplicate_webhooks)
-        if self._holding:
-            self._held.append(item)
-        else:
-            self._schedule([item])
+        self._queue(item)
 
-    def _schedule(self, events: list[_Event]) -> asyncio.Task[None]:
-        """Deliver ``events`` in order, after earlier deliveries of their calls."""
-        return self._deliveries.schedule(
-            (event.call_id for event in events), lambda: self._deliver_all(events)
-        )
+    def _chain_of(self, event: _Event) -> str:
+        return event.call_id
 
-    async def _deliver_all(self, events: list[_Event]) -> None:
+    async def _deliver_events(self, events: list[_Event]) -> None:
         for event in events:
             dropped = self._drops > 0
             if dropped:
@@ -1305,17 +1149,8 @@ class WebexSimulator:
         if secret:
             key = secrets.token_hex(16) if self.bad_signatures else secret
             headers["X-Spark-Signature"] = sign(key, body)
-        try:
-            async with self._ensure_session().post(
-                webhook["targetUrl"],
-                data=body,
-                headers=headers,
-                timeout=ClientTimeout(total=self._webhook_timeout),
-                allow_redirects=False,
-            ) as response:
-                return response.status
-        except TimeoutError, ClientError, OSError:
-            return None
+        posted = await self._poster.post(webhook["targetUrl"], body, headers)
+        return posted.status
 
     def _log(
         self,
@@ -1339,44 +1174,39 @@ class WebexSimulator:
             )
         )
 
+    # ---------------------------------------------------------- command line
 
-# ------------------------------------------------------------------ standalone
+    @classmethod
+    def demo(cls, options: argparse.Namespace) -> Self:
+        """Grace Hopper with a desk phone and the Webex app."""
+        del options  # nothing to choose
+        simulator = cls(
+            phone_number="+1 555 010 0100",
+            client_id=_DEMO_CLIENT_ID,
+            client_secret=_DEMO_CLIENT_SECRET,
+        )
+        simulator.add_endpoint("Cisco 8865 (Kitchen)", "DEVICE")
+        simulator.add_endpoint("Webex Desktop Application", "APPLICATION")
+        return simulator
 
+    def demo_credentials(self) -> list[tuple[str, str]]:
+        return [("client id", self.client_id), ("client secret", self.client_secret)]
 
-async def _serve(host: str, port: int) -> None:
-    simulator = WebexSimulator(phone_number="+1 555 010 0100")
-    simulator.add_endpoint("Cisco 8865 (Kitchen)", "DEVICE")
-    simulator.add_endpoint("Webex Desktop Application", "APPLICATION")
-    base_url = await simulator.start(host, port)
-    tokens = simulator.issue_tokens()
-    sys.stdout.write(
-        f"Webex simulator listening on {base_url}\n"
-        f"  authorize:     {simulator.authorize_url}\n"
-        f"  token:         {simulator.token_url}\n"
-        f"  client id:     {simulator.client_id}\n"
-        f"  client secret: {simulator.client_secret}\n"
-        f"  access token:  {tokens['access_token']}\n"
-        f"  refresh token: {tokens['refresh_token']}\n"
-        f"  person:        {simulator.person['displayName']}\n"
-        f"  control:       POST {base_url.removesuffix('/v1')}"
-        "/_sim/ring|hangup|answer_elsewhere\n"
-    )
-    sys.stdout.flush()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.close()
+    def demo_details(self) -> list[tuple[str, str]]:
+        """The OAuth URLs and a freshly issued token pair."""
+        tokens = self.issue_tokens()
+        return [
+            ("authorize", self.authorize_url),
+            ("token", self.token_url),
+            ("access token", tokens["access_token"]),
+            ("refresh token", tokens["refresh_token"]),
+            ("person", self.person["displayName"]),
+        ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the simulator until interrupted."""
-    parser = argparse.ArgumentParser(description="Webex Calling simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port))
-    sys.stdout.write("Webex simulator stopped\n")
+    """Run the demo simulator until interrupted (see ``--help``)."""
+    WebexSimulator.main(argv)
 
 
 if __name__ == "__main__":
