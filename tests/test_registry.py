@@ -13,7 +13,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.switchboard import async_remove_config_entry_device
-from custom_components.switchboard.config_flow import PROVIDER_STEPS
+from custom_components.switchboard.config_flow import (
+    PROVIDER_STEPS,
+    SwitchboardConfigFlow,
+)
 from custom_components.switchboard.const import CONF_PROVIDER, DOMAIN
 from custom_components.switchboard.kinds import (
     KINDS,
@@ -49,6 +52,13 @@ def test_every_kind_has_its_steps_and_translations() -> None:
         assert strings["step"][key]["title"]
         assert kind.name
         assert kind.redact_keys >= kind.entry_secrets
+
+
+def test_only_registered_steps_resolve() -> None:
+    flow = SwitchboardConfigFlow()
+    assert callable(flow.async_step_telnyx)
+    for name in ("async_step_pbx", "telnyx", "not_a_step"):
+        assert not hasattr(flow, name)
 
 
 def test_the_manifest_has_what_the_kinds_need() -> None:

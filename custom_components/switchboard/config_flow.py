@@ -199,8 +199,8 @@ class SwitchboardConfigFlow(
     ) -> ConfigFlowResult:
         """Show a form with what was entered; secrets are never shown back."""
         shown = {k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS}
-        if self._kind is not None:
-            placeholders = {**self._kind.placeholders, **placeholders}
+        own = self._kind.placeholders if self._kind else {}
+        placeholders = {**own, **placeholders}
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(schema, shown),

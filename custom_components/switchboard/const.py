@@ -28,4 +28,3 @@ SERVICE_HANGUP_CALL: Final = "hangup_call"
 ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"
 ISSUE_NO_HTTPS_URL: Final = "no_https_url"
 ISSUE_WEBHOOK_URL_CHANGED: Final = "webhook_url_changed"
-

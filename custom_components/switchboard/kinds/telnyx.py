@@ -139,7 +139,7 @@ class TelnyxKind(ProviderKind):
                 flow.flow_data[_CREDENTIALS] = user_input
                 flow.flow_data[_APPLICATIONS] = applications
                 return await self.async_step_application(flow, None)
-        return flow.show_provider_form(self.key, SCHEMA, user_input, errors)
+        return flow.show_provider_form(self.key, self.user_schema(), user_input, errors)
 
     async def _async_applications(
         self, hass: HomeAssistant, data: Mapping[str, Any]

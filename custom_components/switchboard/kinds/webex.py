@@ -164,6 +164,7 @@ class WebexKind(OAuthProviderKind):
         if user_input is None:
             return flow.async_show_form(
                 step_id=f"reauth_{self.key}",
+                data_schema=self.reauth_schema(entry),
                 description_placeholders={"title": entry.title},
             )
         flow.flow_data[OAUTH_SETTINGS] = {
