@@ -39,6 +39,8 @@ from .providers.model import (
 )
 
 REGISTRATION_CHECK_INTERVAL = timedelta(minutes=30)
+# Call events are a few KiB at most; anything past this is not one.
+MAX_BODY = 1024 * 1024
 _ISSUES = (ISSUE_NO_WEBHOOK_URL, ISSUE_NO_HTTPS_URL, ISSUE_WEBHOOK_URL_CHANGED)
 
 
@@ -277,7 +279,10 @@ class WebhookManager:
     ) -> web.Response:
         """Handle a delivery: the hub has it checked first, then applies it."""
         del hass, webhook_id
-        body = await request.read()
+        body = await _async_read_body(request)
+        if body is None:
+            LOGGER.warning("Rejected a webhook delivery larger than %s bytes", MAX_BODY)
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             await self._hub.async_receive_webhook(request.headers, body, time.time())
         except InvalidSignatureError as err:
@@ -355,6 +360,24 @@ class WebhookManager:
 
     def _clear_issues(self) -> None:
         _clear_issues(self._hass, self._entry)
+
+
+async def _async_read_body(request: web.Request) -> bytes | None:
+    """Read a delivery's body, or None when it is larger than MAX_BODY.
+
+    Read from `content`, which both aiohttp's requests and the ones Home
+    Assistant Cloud hands over for a cloudhook (MockRequest) have; a read
+    returns what is at hand, so read until the end or the limit.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    content = request.content
+    while chunk := await content.read(MAX_BODY + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+    return b"".join(chunks)
 
 
 def _clear_issues(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:

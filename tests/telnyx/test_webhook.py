@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 
 from aiohttp import ClientSession
+from homeassistant.components import webhook
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.util.aiohttp import MockRequest
 import pytest
 
 from custom_components.switchboard.const import DOMAIN
-from tests.const import CALLER, FRONT_DESK
+from custom_components.switchboard.webhook import MAX_BODY
+from tests.const import CALLER, FRONT_DESK, WEBHOOK_ID
 from tests.helpers import (
     EVENT,
     SENSOR,
@@ -51,6 +54,41 @@ async def test_signed_delivery_is_accepted(
     assert response.status == 200
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == "ringing"  # type: ignore[union-attr]
+
+
+async def test_a_delivery_through_a_cloudhook_is_handled(
+    hass: HomeAssistant, telnyx: TelnyxSimulator, application_id: str
+) -> None:
+    """Home Assistant Cloud hands a cloudhook's delivery over as a MockRequest."""
+    body = initiated(application_id)
+    sent_at = str(int(time.time()))
+    request = MockRequest(
+        content=body,
+        mock_source="cloud",
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Telnyx-Timestamp": sent_at,
+            "Telnyx-Signature-Ed25519": telnyx.sign(sent_at, body),
+        },
+    )
+    response = await webhook.async_handle_webhook(hass, WEBHOOK_ID, request)
+    assert response.status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(SENSOR).state == "ringing"  # type: ignore[union-attr]
+
+
+async def test_a_delivery_too_large_for_a_call_event_is_refused(
+    hass: HomeAssistant,
+    ha_client: HAClient,
+    telnyx: TelnyxSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    response = await post_webhook(ha_client, telnyx, b"{" + b" " * MAX_BODY + b"}")
+    assert response.status == 413
+    await hass.async_block_till_done()
+    assert hass.states.get(SENSOR).state == "idle"  # type: ignore[union-attr]
+    assert "Traceback" not in caplog.text
 
 
 async def test_events_we_do_not_use_are_acknowledged(
