@@ -11,7 +11,7 @@ device or a thousand, and with no live call or thousands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -88,25 +88,36 @@ def _event_type(
 
 
 class _DeviceCalls:
-    """The live calls of one device, by state; each bucket keeps arrival order."""
+    """The live calls of one device, by state, each bucket oldest first."""
 
-    __slots__ = ("by_state",)
+    __slots__ = ("by_state", "count")
 
     def __init__(self) -> None:
         self.by_state: dict[CallState, dict[str, Call]] = {}
+        self.count = 0
 
-    def add(self, call: Call) -> None:
-        self.by_state.setdefault(call.state, {})[call.call_id] = call
+    def add(self, call: Call, created: Mapping[str, int]) -> None:
+        bucket = self.by_state.setdefault(call.state, {})
+        newest = next(reversed(bucket), None)
+        bucket[call.call_id] = call
+        self.count += 1
+        if newest is not None and created[newest] > created[call.call_id]:
+            # An older call came back to this state (resumed from hold, say):
+            # the rare case that costs a sort, so the oldest stays first.
+            self.by_state[call.state] = dict(
+                sorted(bucket.items(), key=lambda item: created[item[0]])
+            )
 
     def discard(self, call_id: str, state: CallState) -> None:
         bucket = self.by_state.get(state)
-        if bucket is not None:
-            bucket.pop(call_id, None)
+        if bucket is not None and bucket.pop(call_id, None) is not None:
+            self.count -= 1
             if not bucket:
                 del self.by_state[state]
 
-    def __len__(self) -> int:
-        return sum(len(bucket) for bucket in self.by_state.values())
+    def oldest(self, state: CallState) -> Call | None:
+        bucket = self.by_state.get(state)
+        return next(iter(bucket.values())) if bucket else None
 
 
 class CallBook:
@@ -171,19 +182,15 @@ class CallBook:
     def count_on(self, device_id: str) -> int:
         """Count the live calls of a device."""
         device = self._devices.get(device_id)
-        return 0 if device is None else len(device)
-
-    def _oldest_in(self, device_id: str, state: CallState) -> Call | None:
-        device = self._devices.get(device_id)
-        bucket = device.by_state.get(state) if device else None
-        if not bucket:
-            return None
-        return min(bucket.values(), key=lambda call: self._created[call.call_id])
+        return 0 if device is None else device.count
 
     def primary_call(self, device_id: str) -> Call | None:
         """Return the call a user most likely means: ringing first, then active."""
+        device = self._devices.get(device_id)
+        if device is None:
+            return None
         for state in PRIMARY_ORDER:
-            if call := self._oldest_in(device_id, state):
+            if call := device.oldest(state):
                 return call
         return None
 
@@ -200,7 +207,8 @@ class CallBook:
             return call if call and device_id in call.device_ids else None
         if action is CallAction.HANGUP:
             return self.primary_call(device_id)
-        return self._oldest_in(device_id, CallState.RINGING)
+        device = self._devices.get(device_id)
+        return device.oldest(CallState.RINGING) if device else None
 
     def confirm_answered(self, call_id: str) -> None:
         """Remember that the provider accepted our answer of a live call."""
@@ -264,13 +272,13 @@ class CallBook:
             device = self._devices.get(device_id)
             if device is None:
                 device = self._devices[device_id] = _DeviceCalls()
-            device.add(call)
+            device.add(call, self._created)
 
     def _unindex(self, call: Call) -> None:
         for device_id in call.device_ids:
             if device := self._devices.get(device_id):
                 device.discard(call.call_id, call.state)
-                if not device.by_state:
+                if not device.count:
                     del self._devices[device_id]
 
     def _create(self, event: CallEvent) -> CallChange:
@@ -281,6 +289,7 @@ class CallBook:
             direction=direction,
             state=event.state,
             actions=event.actions or frozenset(),
+            raw=dict(event.raw),
         )
         self._fill(call, event)
         self._set_state_times(call, event)

@@ -9,13 +9,14 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.core import HomeAssistant, ServiceResponse, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .calls import CallChange
 from .const import ATTR_CALL_ID, ATTR_STATE
 from .entity import SwitchboardEntity, call_attributes
 from .hub import SwitchboardConfigEntry
-from .providers.model import CallAction, CallState
+from .providers.model import CallAction, CallState, Device
 
 PARALLEL_UPDATES = 0
 
@@ -47,27 +48,40 @@ async def async_setup_entry(
 class CallSensor(SwitchboardEntity, SensorEntity):
     """The state of the device's primary call, or idle."""
 
-    @property
-    @override
-    def native_value(self) -> str:
-        call = self.hub.calls.primary_call(self.device.device_id)
-        return call.state.value if call else IDLE
+    def __init__(
+        self,
+        entry: SwitchboardConfigEntry,
+        device: Device,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Show the device's primary call from the start."""
+        super().__init__(entry, device, description)
+        self._show_primary_call()
 
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any]:
+    def _show_primary_call(self) -> None:
+        """Work out once per change what the sensor shows."""
         calls = self.hub.calls
         call = calls.primary_call(self.device.device_id)
-        return {
+        self._attr_native_value = call.state.value if call else IDLE
+        self._attr_extra_state_attributes = {
             **call_attributes(call),
             "started_at": call.started_at if call else None,
             "answered_at": call.answered_at if call else None,
             "active_calls": calls.count_on(self.device.device_id),
         }
 
+    @callback
+    @override
+    def _handle_call_change(self, change: CallChange) -> None:
+        self._show_primary_call()
+
     @override
     def shown(self) -> tuple[Any, ...]:
-        return (self.available, self.native_value, self.extra_state_attributes)
+        return (
+            self.available,
+            self._attr_native_value,
+            self._attr_extra_state_attributes,
+        )
 
     async def _async_act(
         self, action: CallAction, call_id: str | None, options: dict[str, Any] | None

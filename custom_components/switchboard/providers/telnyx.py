@@ -128,7 +128,6 @@ EVENT_RAW_FIELDS: Final = (
     "sip_hangup_cause",
     "call_leg_id",
     "call_session_id",
-    "connection_id",
 )
 STATUS_RAW_FIELDS: Final = (
     "is_alive",
@@ -271,7 +270,8 @@ class TelnyxClient:
         self.application_id = application_id
         self._base_url = base_url.rstrip("/")
         self._request_timeout = request_timeout
-        self._devices_by_number: dict[str, str] = {}
+        self._devices_by_number: dict[str, tuple[str, ...]] = {}
+        self._all_devices: tuple[str, ...] = ()
 
     # --- REST ---
 
@@ -361,10 +361,12 @@ class TelnyxClient:
             for item in numbers
             if item.get("id") and item.get("phone_number")
         ]
+        # One tuple per device, shared by every call on it.
         self._devices_by_number = {
-            normalize_number(device.number or ""): device.device_id
+            normalize_number(device.number or ""): (device.device_id,)
             for device in devices
         }
+        self._all_devices = tuple(device.device_id for device in devices)
         return devices
 
     def validate_options(
@@ -523,10 +525,10 @@ class TelnyxClient:
         if isinstance(local_number, str):
             device = self._devices_by_number.get(normalize_number(local_number))
             if device:
-                return (device,)
+                return device
         # A call to the application that matches none of its numbers (a SIP URI,
         # say) still rings the application: show it on every number.
-        return tuple(self._devices_by_number.values())
+        return self._all_devices
 
 
 def _application(item: Mapping[str, Any]) -> TelnyxApplication:
