@@ -2,6 +2,8 @@
 
 CallBook: events per second and the memory it keeps after many calls have
 passed through. Webhooks: signed Telnyx deliveries verified and parsed per second.
+Event path: one event from webhook to entity state inside Home Assistant,
+against Home Assistant's own floor (tests/benchmarks/event_path.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from custom_components.switchboard.providers.webex import (
     new_webhook_secret,
     signature,
 )
+from tests.benchmarks import event_path
 from tests.simulators.graph import GraphSimulator
 
 CALLS = 100_000
@@ -191,3 +194,4 @@ async def bench_providers() -> None:
 if __name__ == "__main__":
     bench_callbook()
     asyncio.run(bench_providers())
+    asyncio.run(event_path.async_run())
