@@ -219,7 +219,8 @@ def test_memory_stays_bounded() -> None:
     assert len(book) == 0
     assert len(book._seen) == calls_module.SEEN_EVENTS
     assert len(book._ended) == calls_module.ENDED_CALLS
-    assert book._order == {}
+    assert book._placed == {}
+    assert book._devices == {}
 
 
 def test_stop_listening() -> None:

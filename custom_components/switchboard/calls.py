@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .providers.kernel.memory import BoundedSet
 from .providers.model import (
@@ -96,16 +97,16 @@ class _DeviceCalls:
         self.by_state: dict[CallState, dict[str, Call]] = {}
         self.count = 0
 
-    def add(self, call: Call, created: Mapping[str, int]) -> None:
+    def add(self, call: Call, placed: Mapping[str, tuple[Any, int]]) -> None:
         bucket = self.by_state.setdefault(call.state, {})
         newest = next(reversed(bucket), None)
         bucket[call.call_id] = call
         self.count += 1
-        if newest is not None and created[newest] > created[call.call_id]:
+        if newest is not None and placed[newest][1] > placed[call.call_id][1]:
             # An older call came back to this state (resumed from hold, say):
             # the rare case that costs a sort, so the oldest stays first.
             self.by_state[call.state] = dict(
-                sorted(bucket.items(), key=lambda item: created[item[0]])
+                sorted(bucket.items(), key=lambda item: placed[item[0]][1])
             )
 
     def discard(self, call_id: str, state: CallState) -> None:
@@ -126,9 +127,9 @@ class CallBook:
     def __init__(self) -> None:
         """Start empty."""
         self._calls: dict[str, Call] = {}
-        self._order: dict[str, tuple[float, int]] = {}
-        # Creation order: "oldest first" however often a call changes state.
-        self._created: dict[str, int] = {}
+        # Per live call: the order of the event applied last, and when the call
+        # was created ("oldest first" however often a call changes state).
+        self._placed: dict[str, tuple[tuple[float, int], int]] = {}
         self._created_count = 0
         self._devices: dict[str, _DeviceCalls] = {}
         self._seen: BoundedSet[str] = BoundedSet(SEEN_EVENTS)
@@ -177,7 +178,7 @@ class CallBook:
         calls = [
             call for bucket in device.by_state.values() for call in bucket.values()
         ]
-        return sorted(calls, key=lambda call: self._created[call.call_id])
+        return sorted(calls, key=lambda call: self._placed[call.call_id][1])
 
     def count_on(self, device_id: str) -> int:
         """Count the live calls of a device."""
@@ -236,7 +237,7 @@ class CallBook:
             ended = CallEvent(
                 event_id=f"gone:{call_id}",
                 call_id=call_id,
-                order=self._order[call_id],
+                order=self._placed[call_id][0],
                 state=CallState.ENDED,
                 occurred_at=now,
             )
@@ -272,7 +273,7 @@ class CallBook:
             device = self._devices.get(device_id)
             if device is None:
                 device = self._devices[device_id] = _DeviceCalls()
-            device.add(call, self._created)
+            device.add(call, self._placed)
 
     def _unindex(self, call: Call) -> None:
         for device_id in call.device_ids:
@@ -294,8 +295,7 @@ class CallBook:
         self._fill(call, event)
         self._set_state_times(call, event)
         self._calls[call.call_id] = call
-        self._order[call.call_id] = event.order
-        self._created[call.call_id] = self._created_count
+        self._placed[call.call_id] = (event.order, self._created_count)
         self._created_count += 1
         self._index(call)
         return self._changed(call, None)
@@ -304,11 +304,13 @@ class CallBook:
         previous = call.state
         learned = self._fill(call, event)
         if (
-            event.order < self._order[call.call_id]
+            event.order < self._placed[call.call_id][0]
             and event.state is not CallState.ENDED
         ):
             return self._changed(call, previous) if learned else None
-        self._order[call.call_id] = max(event.order, self._order[call.call_id])
+        order, created = self._placed[call.call_id]
+        if event.order > order:
+            self._placed[call.call_id] = (event.order, created)
         actions_before = call.actions
         self._unindex(call)
         if event.actions is not None:
@@ -325,8 +327,7 @@ class CallBook:
             call.end_reason = event.end_reason
             call.actions = frozenset()
             del self._calls[call.call_id]
-            del self._order[call.call_id]
-            del self._created[call.call_id]
+            del self._placed[call.call_id]
             self._ended.add(call.call_id)
             change = self._changed(call, previous, left)
             self._answered_here.discard(call.call_id)

@@ -126,7 +126,7 @@ EVENT_RAW_FIELDS: Final = (
     "hangup_cause",
     "hangup_source",
     "sip_hangup_cause",
-    "call_leg_id",
+    # The call id names the leg; the session id is what Telnyx support asks for.
     "call_session_id",
 )
 STATUS_RAW_FIELDS: Final = (
