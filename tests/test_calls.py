@@ -138,6 +138,30 @@ def test_rejected_call_is_ended_not_missed() -> None:
     assert change.event_type is CallEventType.ENDED
 
 
+def test_an_older_call_back_from_hold_is_still_the_primary_one() -> None:
+    book = CallBook()
+    book.apply(event("a1", CallState.TALKING, 1, call_id="a"))
+    book.apply(event("b1", CallState.TALKING, 2, call_id="b"))
+    book.apply(event("a2", CallState.ON_HOLD, 3, call_id="a"))
+    primary = book.primary_call("desk")
+    assert primary is not None
+    assert primary.call_id == "b"  # the only one talking
+    book.apply(event("a3", CallState.TALKING, 4, call_id="a"))
+    primary = book.primary_call("desk")
+    assert primary is not None
+    assert primary.call_id == "a"  # talking again, and older than b
+    assert [call.call_id for call in book.calls_on("desk")] == ["a", "b"]
+    assert book.count_on("desk") == 2
+
+
+def test_a_device_with_no_calls() -> None:
+    book = CallBook()
+    assert book.calls_on("desk") == []
+    assert book.count_on("desk") == 0
+    assert book.primary_call("desk") is None
+    assert book.find_call("desk", CallAction.ANSWER, None) is None
+
+
 def test_an_end_overtaking_our_answer_is_not_missed() -> None:
     book = CallBook()
     book.apply(event("e1", CallState.RINGING, 1))
