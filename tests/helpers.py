@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
+from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigFlowContext,
@@ -22,7 +23,9 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_track_state_change_event
+import pytest
 
 from custom_components.switchboard.const import DOMAIN
 from tests.simulators.telnyx import TelnyxSimulator
@@ -122,6 +125,28 @@ async def call_action(
         return_response=True,
     )
     return dict(response) if response else None
+
+
+async def press(hass: HomeAssistant, entity_id: str) -> None:
+    """Press a button the way a dashboard does."""
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def assert_press_refused(
+    hass: HomeAssistant, entity_id: str, translation_key: str
+) -> dict[str, str]:
+    """Press a button that has nothing to act on: it says why, and is available.
+
+    Returns the error's placeholders (the device it names, say).
+    """
+    assert state_of(hass, entity_id).state != "unavailable"
+    with pytest.raises(ServiceValidationError) as raised:
+        await press(hass, entity_id)
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == translation_key
+    return raised.value.translation_placeholders or {}
 
 
 async def start_flow(hass: HomeAssistant, provider: str) -> ConfigFlowResult:

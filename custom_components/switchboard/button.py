@@ -1,7 +1,12 @@
-"""The `answer` button: answers the device's ringing call."""
+"""The call buttons: answer, decline and hang up the device's call.
+
+A button is unavailable only while the provider is unreachable; pressing one
+with nothing to act on raises a translated error that names the device.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
@@ -14,7 +19,25 @@ from .providers.model import CallAction
 
 PARALLEL_UPDATES = 1
 
-ANSWER_BUTTON = ButtonEntityDescription(key="answer", translation_key="answer")
+
+@dataclass(frozen=True, kw_only=True)
+class CallButtonDescription(ButtonEntityDescription):
+    """A button that performs one action on the device's call."""
+
+    action: CallAction
+
+
+CALL_BUTTONS = (
+    CallButtonDescription(
+        key="answer", translation_key="answer", action=CallAction.ANSWER
+    ),
+    CallButtonDescription(
+        key="decline", translation_key="decline", action=CallAction.REJECT
+    ),
+    CallButtonDescription(
+        key="hang_up", translation_key="hang_up", action=CallAction.HANGUP
+    ),
+)
 
 
 async def async_setup_entry(
@@ -22,21 +45,21 @@ async def async_setup_entry(
     entry: SwitchboardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One answer button per device."""
+    """Add the buttons of every device, for the actions its provider has at all."""
+    supported = entry.runtime_data.provider.supported_actions
     async_add_entities(
-        AnswerButton(entry, device, ANSWER_BUTTON)
+        CallButton(entry, device, description)
         for device in entry.runtime_data.devices.values()
+        for description in CALL_BUTTONS
+        if description.action in supported
     )
 
 
-class AnswerButton(SwitchboardEntity, ButtonEntity):
-    """Available only while the device has a ringing call it may answer."""
+class CallButton(SwitchboardEntity, ButtonEntity):
+    """Performs its action on the call the action means (see the hub)."""
 
-    @property
-    @override
-    def available(self) -> bool:
-        return super().available and self.hub.can(self.device, CallAction.ANSWER)
+    entity_description: CallButtonDescription
 
     @override
     async def async_press(self) -> None:
-        await self.hub.async_act(self.device, CallAction.ANSWER)
+        await self.hub.async_act(self.device, self.entity_description.action)

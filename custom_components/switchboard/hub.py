@@ -117,11 +117,6 @@ class SwitchboardHub:
         self._availability_listeners.append(listener)
         return lambda: self._availability_listeners.remove(listener)
 
-    def can(self, device: Device, action: CallAction) -> bool:
-        """Tell whether the device has a call this action would reach."""
-        call = self.calls.find_call(device.device_id, action, None)
-        return call is not None and action in call.actions
-
     # --- setting up and tearing down ---
 
     async def async_first_read(self) -> None:

@@ -102,7 +102,11 @@ class Harness(ABC):
     @property
     def button(self) -> str:
         """The device's Answer button."""
-        return f"button.{self.device_slug}_answer"
+        return self.button_for("answer")
+
+    def button_for(self, key: str) -> str:
+        """The device's button `key` (answer, decline, hang_up)."""
+        return f"button.{self.device_slug}_{key}"
 
     def remote_name(self, name: str) -> str | None:
         """The caller's name as Home Assistant shows it."""

@@ -9,7 +9,7 @@ import pytest
 
 from custom_components.switchboard.const import DOMAIN
 from tests.const import CALLER
-from tests.helpers import record_events, state_of
+from tests.helpers import assert_press_refused, press, record_events, state_of
 
 from .harness import CALLER_NAME, SECOND_CALLER, Harness
 from .providers import NOT_REJECTING_PROVIDERS, REJECTING_PROVIDERS
@@ -147,3 +147,50 @@ async def test_nothing_to_answer_names_the_device(
         await harness.act("answer_call")
     assert_nothing_to_answer_on(harness, raised.value)
     assert state_of(hass, harness.sensor).state == "idle"
+
+
+async def test_buttons_with_nothing_to_act_on_name_the_device(
+    hass: HomeAssistant, harness: Harness
+) -> None:
+    # A button is unavailable only while the provider is unreachable.
+    for key, error in (
+        ("answer", "no_call_to_answer"),
+        ("hang_up", "no_call_to_hangup"),
+    ):
+        refused = await assert_press_refused(hass, harness.button_for(key), error)
+        assert refused["device"] == harness.device_name
+    assert state_of(hass, harness.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", REJECTING_PROVIDERS, indirect=True)
+async def test_decline_by_button(hass: HomeAssistant, harness: Harness) -> None:
+    fired = record_events(hass, harness.event)
+    await harness.ring()
+    await press(hass, harness.button_for("decline"))
+    await harness.settle()
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert fired == ["incoming", "ended"]
+    refused = await assert_press_refused(
+        hass, harness.button_for("decline"), "no_call_to_reject"
+    )
+    assert refused["device"] == harness.device_name
+
+
+@pytest.mark.parametrize("harness", NOT_REJECTING_PROVIDERS, indirect=True)
+async def test_no_decline_button_where_the_provider_cannot_reject(
+    hass: HomeAssistant, harness: Harness
+) -> None:
+    assert hass.states.get(harness.button_for("decline")) is None
+    assert state_of(hass, harness.button_for("hang_up")).state != STATE_UNAVAILABLE
+
+
+async def test_hang_up_by_button(hass: HomeAssistant, harness: Harness) -> None:
+    fired = record_events(hass, harness.event)
+    await harness.ring()
+    await harness.press_answer()
+    await harness.settle()
+    assert state_of(hass, harness.sensor).state == "talking"
+    await press(hass, harness.button_for("hang_up"))
+    await harness.settle()
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert fired == ["incoming", "answered", "ended"]

@@ -55,16 +55,28 @@ from tests.fixtures.genesys import (
     genesys_reconciled,
     genesys_settle,
 )
-from tests.helpers import start_flow, state_of, suggested
+from tests.helpers import assert_press_refused, start_flow, state_of, suggested
 from tests.simulators.genesys import GenesysSimulator, SimRequest
 
 DESK = "sensor.5005_call"
 DESK_EVENT = "event.5005_call"
 DESK_BUTTON = "button.5005_answer"
+DESK_HANG_UP = "button.5005_hang_up"
 PUBLIC = "sensor.15550100777_call"
 PUBLIC_EVENT = "event.15550100777_call"
 PUBLIC_BUTTON = "button.15550100777_answer"
-ENTITIES = (DESK, DESK_EVENT, DESK_BUTTON, PUBLIC, PUBLIC_EVENT, PUBLIC_BUTTON)
+PUBLIC_HANG_UP = "button.15550100777_hang_up"
+# Genesys cannot reject, so no device has a Decline button.
+ENTITIES = (
+    DESK,
+    DESK_EVENT,
+    DESK_BUTTON,
+    DESK_HANG_UP,
+    PUBLIC,
+    PUBLIC_EVENT,
+    PUBLIC_BUTTON,
+    PUBLIC_HANG_UP,
+)
 CALLER = "+15557654321"
 UNREACHABLE = "http://127.0.0.1:9"
 STREAM_LOST = "Lost the event stream of Kristi Sippola"
@@ -482,16 +494,17 @@ async def test_every_agent_device_is_a_device(
     assert desk.manufacturer == "Genesys"
     assert desk.identifiers == {(DOMAIN, f"{genesys.user_id}_{desk_id}")}
     for name, entities in (
-        (GENESYS_DESK, ENTITIES[:3]),
-        (GENESYS_PUBLIC, ENTITIES[3:]),
+        (GENESYS_DESK, ENTITIES[:4]),
+        (GENESYS_PUBLIC, ENTITIES[4:]),
     ):
         on_device = er.async_entries_for_device(entity_registry, devices[name].id)
         assert sorted(entity.entity_id for entity in on_device) == sorted(entities)
     assert state_of(hass, DESK).state == "idle"
     assert state_of(hass, PUBLIC).state == "idle"
     assert state_of(hass, DESK_EVENT).state != STATE_UNAVAILABLE
-    # Nothing rings: no answer to give.
-    assert state_of(hass, DESK_BUTTON).state == STATE_UNAVAILABLE
+    # Nothing rings: the button is there, and says so when pressed.
+    refused = await assert_press_refused(hass, DESK_BUTTON, "no_call_to_answer")
+    assert refused["device"] == GENESYS_DESK
     # Set-up read the agent, the devices and the calls, and follows both channels.
     assert [(r.path, r.query) for r in genesys.requests if r.method == "GET"][:3] == [
         ("/api/v2/me", {}),
@@ -713,7 +726,7 @@ async def test_ring_answer_by_button_hold_retrieve_and_caller_hangs_up(
     desk = state_of(hass, DESK)
     assert desk.state == "talking"
     assert desk.attributes["answered_at"] is not None
-    assert state_of(hass, DESK_BUTTON).state == STATE_UNAVAILABLE
+    await assert_press_refused(hass, DESK_BUTTON, "no_call_to_answer")
 
     genesys.hold(call_id)
     await genesys_settle(hass, genesys)
@@ -777,7 +790,7 @@ async def test_unanswered_call_is_missed(
     genesys.remote_hangup(call_id)  # the caller gives up
     await genesys_settle(hass, genesys)
     assert state_of(hass, DESK).state == "idle"
-    assert state_of(hass, DESK_BUTTON).state == STATE_UNAVAILABLE
+    await assert_press_refused(hass, DESK_HANG_UP, "no_call_to_hangup")
     assert fired == ["incoming", "missed"]
     assert state_of(hass, DESK_EVENT).attributes["call_id"] == call_id
 
@@ -810,8 +823,8 @@ async def test_public_network_device_cannot_answer(
     assert public.attributes["call_id"] == call_id
     assert public.attributes["local_number"] == GENESYS_PUBLIC
     assert state_of(hass, DESK).state == "idle"
-    # GWS offers no Answer there: no button to press, and the action says why.
-    assert state_of(hass, PUBLIC_BUTTON).state == STATE_UNAVAILABLE
+    # GWS offers no Answer there: the button and the action say why.
+    await assert_press_refused(hass, PUBLIC_BUTTON, "action_not_allowed")
     with pytest.raises(ServiceValidationError) as raised:
         await call_action(hass, "answer_call", entity_id=PUBLIC)
     assert raised.value.translation_key == "action_not_allowed"

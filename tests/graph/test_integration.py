@@ -63,7 +63,14 @@ from tests.fixtures.graph import (
     TEST_ANSWER_WINDOW,
     graph_credentials,
 )
-from tests.helpers import HAClient, record_events, start_flow, state_of, suggested
+from tests.helpers import (
+    HAClient,
+    assert_press_refused,
+    record_events,
+    start_flow,
+    state_of,
+    suggested,
+)
 from tests.simulators.graph import GraphSimulator, SimRequest
 
 SENSOR = "sensor.teams_calling_bot_call"
@@ -439,7 +446,7 @@ async def test_ring_answer_by_action_then_caller_hangs_up(
     state = state_of(hass, SENSOR)
     assert state.state == "talking"
     assert state.attributes["answered_at"] is not None
-    assert state_of(hass, BUTTON).state == STATE_UNAVAILABLE
+    await assert_press_refused(hass, BUTTON, "no_call_to_answer")
 
     await graph.remote_hangup(call_id)
     await settle(hass, graph)
@@ -629,8 +636,9 @@ async def test_answer_in_progress_is_not_answered_again(
     assert raised.value.translation_key == "action_not_allowed"
     assert commands(graph, "POST") == []
     assert fired == ["incoming"]
-    # Needs the CallBook to tell listeners when only a call's actions change.
-    assert state_of(hass, BUTTON).state == STATE_UNAVAILABLE
+    # The button knows too: the call's actions no longer hold an answer.
+    await assert_press_refused(hass, BUTTON, "action_not_allowed")
+    assert commands(graph, "POST") == []
 
 
 @pytest.mark.parametrize(
@@ -861,7 +869,7 @@ async def test_established_overtaking_establishing_stays_talking(
         [("updated", "establishing")],
     ]
     assert state_of(hass, SENSOR).state == "talking"
-    assert state_of(hass, BUTTON).state == STATE_UNAVAILABLE
+    await assert_press_refused(hass, BUTTON, "no_call_to_answer")
     assert fired == ["incoming", "answered"]
 
 

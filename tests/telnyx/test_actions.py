@@ -21,6 +21,7 @@ from tests.helpers import (
     EVENT,
     KITCHEN_SENSOR,
     SENSOR,
+    assert_press_refused,
     record_events,
     ring,
     settle,
@@ -62,7 +63,7 @@ async def test_answer_by_action_then_caller_hangs_up(
     assert state is not None
     assert state.state == "talking"
     assert state.attributes["answered_at"] is not None
-    assert hass.states.get(BUTTON).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    await assert_press_refused(hass, BUTTON, "no_call_to_answer")
 
     await telnyx.remote_hangup(call_id)
     await settle(hass, telnyx)

@@ -17,7 +17,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlowResult,
 )
-from homeassistant.const import ATTR_ENTITY_ID, CONF_URL, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_ENTITY_ID, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -44,7 +44,14 @@ from tests.fixtures.webex import (
     WEBEX_PERSON,
     WEBEX_WEBHOOK_ID,
 )
-from tests.helpers import HAClient, call_action, record_events, start_flow, state_of
+from tests.helpers import (
+    HAClient,
+    assert_press_refused,
+    call_action,
+    record_events,
+    start_flow,
+    state_of,
+)
 from tests.simulators.webex import WebexSimulator, sign
 
 DESK = "sensor.cisco_8865_kitchen_call"
@@ -267,7 +274,8 @@ async def test_every_endpoint_is_a_device(
     del setup_webex
     assert state_of(hass, DESK).state == "idle"
     assert state_of(hass, APP).state == "idle"
-    assert state_of(hass, DESK_BUTTON).state == STATE_UNAVAILABLE
+    refused = await assert_press_refused(hass, DESK_BUTTON, "no_call_to_answer")
+    assert refused["device"] == "Cisco 8865 (Kitchen)"
 
 
 async def test_disabled_webhook_is_reactivated_and_calls_reread(
