@@ -9,7 +9,7 @@ webhook and the actions only talk to the hub.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -222,13 +222,7 @@ class SwitchboardHub:
 
     async def _async_look_up_each(self) -> None:
         for call in self.calls.live_calls():
-            try:
-                event = await self.provider.async_refresh_call(call)
-            except ProviderError as err:
-                LOGGER.warning("Could not look up call %s: %s", call.call_id, err)
-                continue
-            if event is not None:
-                self.calls.apply(event)
+            await self._async_refresh(call, log_failure=LOGGER.warning)
 
     async def _async_keep_alive(
         self, keeper: KeepAliveProvider, _now: datetime
@@ -353,12 +347,17 @@ class SwitchboardHub:
             return now is not None and now.state in ANSWERED_STATES
         return now is None
 
-    async def _async_refresh(self, call: Call) -> None:
-        """Ask the provider where a call stands, and take in what it says."""
+    async def _async_refresh(
+        self, call: Call, log_failure: Callable[..., None] = LOGGER.debug
+    ) -> None:
+        """Ask the provider where a call stands, and take in what it says.
+
+        A failure is only logged (with `log_failure`): the call stays as it is.
+        """
         try:
             event = await self.provider.async_refresh_call(call)
         except ProviderError as err:
-            LOGGER.debug("Could not refresh call %s: %s", call.call_id, err)
+            log_failure("Could not look up call %s: %s", call.call_id, err)
             return
         if event is not None:
             self.calls.apply(event)
