@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from http import HTTPStatus
 import time
+from types import ModuleType
 from typing import Any
 
 from aiohttp import web
@@ -49,27 +51,33 @@ def is_https(url: str) -> bool:
     return URL(url).scheme == "https"
 
 
-async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
-    """Return a Nabu Casa cloudhook URL when Home Assistant Cloud is active."""
+def _loaded_cloud(hass: HomeAssistant) -> ModuleType | None:
+    """Return the cloud integration's module once it is loaded, else None.
+
+    Imported only then: it pulls in a lot.
+    """
     if "cloud" not in hass.config.components:
         return None
-    # Imported only once the cloud integration is loaded: it pulls in a lot.
     from homeassistant.components import cloud  # noqa: PLC0415
 
-    if not cloud.async_active_subscription(hass):
+    return cloud
+
+
+async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """Return a Nabu Casa cloudhook URL when Home Assistant Cloud is active."""
+    cloud = _loaded_cloud(hass)
+    if cloud is None or not cloud.async_active_subscription(hass):
         return None
     try:
-        return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        return str(await cloud.async_get_or_create_cloudhook(hass, webhook_id))
     except cloud.CloudNotAvailable:
         LOGGER.debug("Home Assistant Cloud is not connected; using the external URL")
         return None
 
 
 async def _async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
-    if "cloud" not in hass.config.components:
+    if (cloud := _loaded_cloud(hass)) is None:
         return
-    from homeassistant.components import cloud  # noqa: PLC0415
-
     try:
         await cloud.async_delete_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable, ValueError:
@@ -89,15 +97,29 @@ async def async_new_webhook_url(
     return url, None
 
 
-def displayed_webhook_url(hass: HomeAssistant, entry_data: dict[str, Any]) -> str:
-    """Return the address to paste into a provider, as far as it is known."""
+def _known_webhook_url(
+    hass: HomeAssistant, entry_data: Mapping[str, Any]
+) -> str | None:
+    """Return the entry's cloudhook, else its external URL; None without either.
+
+    No cloudhook is made here: this is the URL a user was given to paste.
+    """
     if cloudhook := entry_data.get(CONF_CLOUDHOOK_URL):
         return str(cloudhook)
-    webhook_id = entry_data[CONF_WEBHOOK_ID]
     try:
-        return webhook.async_generate_url(hass, webhook_id, allow_internal=False)
+        return webhook.async_generate_url(
+            hass, entry_data[CONF_WEBHOOK_ID], allow_internal=False
+        )
     except NoURLAvailableError:
-        return f"<your Home Assistant URL>{webhook.async_generate_path(webhook_id)}"
+        return None
+
+
+def displayed_webhook_url(hass: HomeAssistant, entry_data: Mapping[str, Any]) -> str:
+    """Return the address to paste into a provider, as far as it is known."""
+    if url := _known_webhook_url(hass, entry_data):
+        return url
+    path = webhook.async_generate_path(entry_data[CONF_WEBHOOK_ID])
+    return f"<your Home Assistant URL>{path}"
 
 
 async def async_webhook_url(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str:
@@ -118,11 +140,8 @@ async def async_webhook_url(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str
 
 
 def _cloud_subscribed(hass: HomeAssistant) -> bool:
-    if "cloud" not in hass.config.components:
-        return False
-    from homeassistant.components import cloud  # noqa: PLC0415
-
-    return bool(cloud.async_active_subscription(hass))
+    cloud = _loaded_cloud(hass)
+    return cloud is not None and bool(cloud.async_active_subscription(hass))
 
 
 class WebhookManager:
@@ -197,14 +216,10 @@ class WebhookManager:
         Only a URL we choose may bring a new cloudhook; a pasted one is the
         cloudhook or external URL the user was shown.
         """
+        if not self._chooses_url:
+            return _known_webhook_url(self._hass, self._entry.data)
         try:
-            if self._chooses_url:
-                return await async_webhook_url(self._hass, self._entry)
-            if cloudhook := self._entry.data.get(CONF_CLOUDHOOK_URL):
-                return str(cloudhook)
-            return webhook.async_generate_url(
-                self._hass, self._entry.data[CONF_WEBHOOK_ID], allow_internal=False
-            )
+            return await async_webhook_url(self._hass, self._entry)
         except NoURLAvailableError:
             return None
 
@@ -237,8 +252,7 @@ class WebhookManager:
         self._entry.async_on_unload(
             self._hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_config_updated)
         )
-        if "cloud" in self._hass.config.components:
-            from homeassistant.components import cloud  # noqa: PLC0415
+        if (cloud := _loaded_cloud(self._hass)) is not None:
 
             async def _async_cloud_changed(_state: Any) -> None:
                 await self._async_url_may_have_changed()
