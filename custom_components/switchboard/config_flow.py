@@ -25,7 +25,7 @@ from .kinds import (
     FlowError,
     OAuthProviderKind,
     ProviderKind,
-    form_error,
+    form_errors,
     kind_of,
 )
 from .kinds.base import SECRET_FIELDS
@@ -138,10 +138,8 @@ class SwitchboardConfigFlow(
             try:
                 account = await kind.async_check(self.hass, user_input, None)
                 return await self.async_finish_new_entry(kind, user_input, account)
-            except ProviderError as err:
-                errors = form_error(err).errors
-            except FlowError as err:
-                errors = err.errors
+            except (ProviderError, FlowError) as err:
+                errors = form_errors(err)
         return self.show_provider_form(kind.key, kind.user_schema(), user_input, errors)
 
     async def _async_step_reauth_entry(
@@ -234,10 +232,8 @@ class SwitchboardConfigFlow(
         """
         try:
             account = await kind.async_check(self.hass, data, entry)
-        except ProviderError as err:
-            return form_error(err).errors, None
-        except FlowError as err:
-            return err.errors, None
+        except (ProviderError, FlowError) as err:
+            return form_errors(err), None
         await self.async_set_unique_id(account.account_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
         return {}, self.async_update_reload_and_abort(entry, data=data)

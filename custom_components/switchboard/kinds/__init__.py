@@ -13,7 +13,7 @@ from .base import (
     NewEntry,
     OAuthProviderKind,
     ProviderKind,
-    form_error,
+    form_errors,
 )
 from .genesys import GenesysKind
 from .graph import GraphKind
@@ -29,7 +29,7 @@ __all__ = [
     "OAuthProviderKind",
     "ProviderKind",
     "UnknownProviderError",
-    "form_error",
+    "form_errors",
     "kind_of",
 ]
 

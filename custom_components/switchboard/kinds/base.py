@@ -58,6 +58,11 @@ class FlowError(Exception):
         return {self.field: self.error}
 
 
+def form_errors(err: ProviderError | FlowError) -> dict[str, str]:
+    """Return the form errors a check's refusal means, whoever refused."""
+    return (err if isinstance(err, FlowError) else form_error(err)).errors
+
+
 def form_error(err: ProviderError) -> FlowError:
     """Return the form error a provider's refusal means."""
     if isinstance(err, AuthenticationError):

@@ -33,7 +33,7 @@ from .base import (
     FlowHost,
     NewEntry,
     ProviderKind,
-    form_error,
+    form_errors,
 )
 
 # Home Assistant 2026.10 shows every flow in advanced mode (the flag is
@@ -131,10 +131,8 @@ class TelnyxKind(ProviderKind):
         if user_input is not None:
             try:
                 applications = await self._async_applications(flow.hass, user_input)
-            except ProviderError as err:
-                errors = form_error(err).errors
-            except FlowError as err:
-                errors = err.errors
+            except (ProviderError, FlowError) as err:
+                errors = form_errors(err)
             else:
                 flow.flow_data[_CREDENTIALS] = user_input
                 flow.flow_data[_APPLICATIONS] = applications
