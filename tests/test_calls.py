@@ -47,7 +47,7 @@ def event(
 
 def recorder(book: CallBook) -> list[CallChange]:
     changes: list[CallChange] = []
-    book.listen(changes.append)
+    book.listen_device("desk", changes.append)
     return changes
 
 
@@ -250,7 +250,7 @@ def test_memory_stays_bounded() -> None:
 def test_stop_listening() -> None:
     book = CallBook()
     changes: list[CallChange] = []
-    stop = book.listen(changes.append)
+    stop = book.listen_device("desk", changes.append)
     stop()
     book.apply(event("e1", CallState.RINGING, 1))
     assert changes == []

@@ -137,13 +137,7 @@ class CallBook:
         # Calls the provider agreed to answer for us, before it says so in an
         # event: an end that overtakes that event is not a missed call.
         self._answered_here: set[str] = set()
-        self._listeners: list[CallListener] = []
         self._device_listeners: dict[str, list[CallListener]] = {}
-
-    def listen(self, listener: CallListener) -> Callable[[], None]:
-        """Call `listener` with every change; returns the function that stops it."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
 
     def listen_device(
         self, device_id: str, listener: CallListener
@@ -371,8 +365,6 @@ class CallBook:
             previous, call, answered_here=call.call_id in self._answered_here
         )
         change = CallChange(call.copy(), previous, event_type, left)
-        for listener in list(self._listeners):
-            listener(change)
         for device_id in (*call.device_ids, *left):
             for listener in list(self._device_listeners.get(device_id, ())):
                 listener(change)
