@@ -59,6 +59,8 @@ class CallButton(SwitchboardEntity, ButtonEntity):
     """Performs its action on the call the action means (see the hub)."""
 
     entity_description: CallButtonDescription
+    # What a button shows is only whether the provider is reachable.
+    _follows_calls = False
 
     @override
     async def async_press(self) -> None:

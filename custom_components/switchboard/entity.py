@@ -39,6 +39,8 @@ class SwitchboardEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # False for an entity whose state no call changes (the buttons).
+    _follows_calls = True
 
     def __init__(
         self,
@@ -72,11 +74,12 @@ class SwitchboardEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the calls of this device, and the hub's availability."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.hub.async_subscribe_device(
-                self.device.device_id, self._async_call_changed
+        if self._follows_calls:
+            self.async_on_remove(
+                self.hub.async_subscribe_device(
+                    self.device.device_id, self._async_call_changed
+                )
             )
-        )
         self.async_on_remove(
             self.hub.async_subscribe_availability(self.async_write_if_changed)
         )
