@@ -223,10 +223,16 @@ class WebhookManager:
         except NoURLAvailableError:
             return None
 
+    def _lacks_https(self, url: str | None) -> bool:
+        """Whether the provider needs an https callback and `url` is none."""
+        return self._provider.webhook_requires_https and (
+            url is None or not is_https(url)
+        )
+
     async def _async_use_url(self, url: str | None) -> None:
         """Tell the provider where we are, and register it where agreed."""
         provider = self._provider
-        if provider.webhook_requires_https and (url is None or not is_https(url)):
+        if self._lacks_https(url):
             self._clear_issues()
             self._raise_issue(ISSUE_NO_HTTPS_URL)
             provider.use_webhook_url(None)
@@ -266,9 +272,7 @@ class WebhookManager:
         if url == self._url:
             return
         LOGGER.info("The webhook address of %s changed", self._entry.title)
-        if self._registers or (
-            self._provider.webhook_requires_https and (url is None or not is_https(url))
-        ):
+        if self._registers or self._lacks_https(url):
             try:
                 await self._async_use_url(url)
             except ProviderError as err:
