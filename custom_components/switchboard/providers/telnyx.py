@@ -585,6 +585,6 @@ def _first_error(text: str) -> tuple[str | None, str]:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    # Both are documented as seconds: a date is not read.
+    # Both are documented as seconds; Retry-After is read in either HTTP form.
     waits = (retry_after(headers.get(name)) for name in RETRY_HEADERS)
     return next((wait for wait in waits if wait is not None), None)

@@ -16,7 +16,7 @@ from typing import Any, Final
 import aiohttp
 import jwt
 
-from ..kernel.http import Reply, send
+from ..kernel.http import Reply, parse_object, send
 from ..kernel.retry_after import retry_after
 from ..kernel.values import is_number, trimmed_text
 from ..model import (
@@ -111,11 +111,7 @@ def token_error(reply: Reply) -> ProviderError:
     # sends {"error", "error_description", "trace_id", ...}.
     status = reply.status
     error = description = trace_id = None
-    try:
-        data = json.loads(reply.text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
+    if data := parse_object(reply.text):
         error = trimmed_text(data.get("error"))
         description = trimmed_text(data.get("error_description"))
         trace_id = trimmed_text(data.get("trace_id"))
