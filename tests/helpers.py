@@ -35,10 +35,10 @@ from .const import CALLER, FRONT_DESK, WEBHOOK_ID
 type HAClient = TestClient[web.Request, web.Application]
 
 SENSOR = "sensor.15550100001_call"
-EVENT = "event.15550100001_call"
+EVENT = "event.15550100001_call_activity"
 BUTTON = "button.15550100001_answer"
 KITCHEN_SENSOR = "sensor.15550100002_call"
-KITCHEN_EVENT = "event.15550100002_call"
+KITCHEN_EVENT = "event.15550100002_call_activity"
 
 
 async def settle(hass: HomeAssistant, telnyx: TelnyxSimulator) -> None:

@@ -97,7 +97,7 @@ class Harness(ABC):
     @property
     def event(self) -> str:
         """The device's call activity event entity."""
-        return f"event.{self.device_slug}_call"
+        return f"event.{self.device_slug}_call_activity"
 
     @property
     def button(self) -> str:

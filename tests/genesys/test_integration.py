@@ -59,11 +59,11 @@ from tests.helpers import assert_press_refused, start_flow, state_of, suggested
 from tests.simulators.genesys import GenesysSimulator, SimRequest
 
 DESK = "sensor.5005_call"
-DESK_EVENT = "event.5005_call"
+DESK_EVENT = "event.5005_call_activity"
 DESK_BUTTON = "button.5005_answer"
 DESK_HANG_UP = "button.5005_hang_up"
 PUBLIC = "sensor.15550100777_call"
-PUBLIC_EVENT = "event.15550100777_call"
+PUBLIC_EVENT = "event.15550100777_call_activity"
 PUBLIC_BUTTON = "button.15550100777_answer"
 PUBLIC_HANG_UP = "button.15550100777_hang_up"
 # Genesys cannot reject, so no device has a Decline button.

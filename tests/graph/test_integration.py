@@ -74,7 +74,7 @@ from tests.helpers import (
 from tests.simulators.graph import GraphSimulator, SimRequest
 
 SENSOR = "sensor.teams_calling_bot_call"
-EVENT = "event.teams_calling_bot_call"
+EVENT = "event.teams_calling_bot_call_activity"
 BUTTON = "button.teams_calling_bot_answer"
 SERVICE_HOSTED = {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}
 UNREACHABLE = "http://127.0.0.1:9"

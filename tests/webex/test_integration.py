@@ -55,7 +55,7 @@ from tests.helpers import (
 from tests.simulators.webex import WebexSimulator, sign
 
 DESK = "sensor.cisco_8865_kitchen_call"
-DESK_EVENT = "event.cisco_8865_kitchen_call"
+DESK_EVENT = "event.cisco_8865_kitchen_call_activity"
 DESK_BUTTON = "button.cisco_8865_kitchen_answer"
 APP = "sensor.webex_desktop_application_call"
 APP_BUTTON = "button.webex_desktop_application_answer"
