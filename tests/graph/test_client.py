@@ -217,7 +217,8 @@ async def test_account_devices_and_protocols(
     assert token.path == f"/{graph.tenant_id}/oauth2/v2.0/token"
     assert token.body == {
         "client_id": graph.client_id,
-        "scope": f"{graph.url}/.default",
+        # Graph's own scope, though requests go to the simulator's URL.
+        "scope": CLOUDS["global"].scope,
         "client_secret": graph.client_secret,
         "grant_type": "client_credentials",
     }
@@ -269,6 +270,7 @@ async def test_wrong_credentials_are_an_authentication_error(
 async def test_each_cloud_asks_for_its_own_graph(
     session: aiohttp.ClientSession, graph: GraphSimulator, cloud: str, scope: str
 ) -> None:
+    graph.scopes = {"https://graph.simulator.invalid/.default"}  # a cloud of its own
     client = GraphClient(
         session,
         tenant_id=graph.tenant_id,

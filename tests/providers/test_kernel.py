@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 import json
+import math
 from typing import Any
 
 import aiohttp
@@ -38,12 +39,18 @@ from custom_components.switchboard.providers.kernel.options import (
     one_of,
     text_length,
 )
+from custom_components.switchboard.providers.kernel.payload import (
+    load_json,
+    load_payload,
+)
 from custom_components.switchboard.providers.kernel.raw import MAX_TEXT, raw_fields
 from custom_components.switchboard.providers.kernel.retry_after import retry_after
 from custom_components.switchboard.providers.kernel.values import (
+    finite_number,
     first_text,
     integer,
     is_number,
+    is_text,
     non_empty_text,
     normalize_number,
     parse_direction,
@@ -54,6 +61,7 @@ from custom_components.switchboard.providers.model import (
     CallAction,
     Direction,
     InvalidOptionError,
+    InvalidPayloadError,
     ProviderError,
     ProviderUnavailableError,
 )
@@ -202,6 +210,9 @@ def test_first_text() -> None:
         (None, None),
         ("x", None),
         ([1], None),
+        (math.inf, None),
+        (math.nan, None),
+        ("9" * 5000, None),
     ],
 )
 def test_integer(value: Any, expected: int | None) -> None:
@@ -214,6 +225,32 @@ def test_is_number() -> None:
     assert not is_number(True)
     assert not is_number("1")
     assert not is_number(None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 1.0),
+        (-2.5, -2.5),
+        (math.inf, None),
+        (-math.inf, None),
+        (math.nan, None),
+        (10**400, None),  # past what a float holds
+        (True, None),
+        ("1", None),
+    ],
+)
+def test_finite_number(value: Any, expected: float | None) -> None:
+    assert finite_number(value) == expected
+
+
+def test_text_is_valid_unicode() -> None:
+    assert is_text("caf\u00e9")
+    assert is_text("")
+    assert not is_text("\ud800")  # JSON lets a lone surrogate through
+    assert not is_text(b"bytes")
+    assert non_empty_text("a\udcffb") is None
+    assert trimmed_text(" \ud800 ") is None
 
 
 @pytest.mark.parametrize(
@@ -232,6 +269,13 @@ def test_is_number() -> None:
         ("", None),
         (1_700_000_000, None),
         (None, None),
+        # No call happens then, and Home Assistant could not show it in every zone.
+        ("0001-01-01T00:00:00", None),
+        ("0001-01-01T00:00:00+01:00", None),
+        ("1969-12-31T23:59:59Z", None),
+        ("9999-12-31T23:59:59-01:00", None),
+        ("9000-01-01T00:00:00Z", None),
+        ("1970-01-01T00:00:00Z", datetime(1970, 1, 1, tzinfo=UTC)),
     ],
 )
 def test_timestamps(value: Any, expected: datetime | None) -> None:
@@ -277,6 +321,38 @@ def test_raw_fields_keep_a_few_scalars() -> None:
         "long": "x" * MAX_TEXT,
     }
     assert raw_fields(source) == {}
+
+
+def test_raw_fields_keep_only_what_json_carries() -> None:
+    source = {
+        "nan": math.nan,
+        "inf": math.inf,
+        "huge": 2**64,
+        "top": 2**63 - 1,
+        "surrogate": "\ud800",
+        "empty": "",
+    }
+    assert raw_fields(source, source) == {"top": 2**63 - 1, "empty": ""}
+
+
+# --- JSON from outside ---
+
+
+def test_load_json_turns_every_failure_into_value_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_json(deep)
+    with pytest.raises(ValueError, match="decode"):
+        load_json(b"\xff")
+    assert load_json("1e400") == math.inf  # refused field by field, not here
+    assert parse_object(deep) is None
+
+
+def test_load_payload_is_invalid_payload() -> None:
+    assert load_payload(b'{"a": 1}', "a delivery") == {"a": 1}
+    for body in (b"[" * 100_000, b"{nope", b"\xff\xfe\x00"):
+        with pytest.raises(InvalidPayloadError, match="a delivery is not JSON"):
+            load_payload(body, "a delivery")
 
 
 # --- option schemas ---

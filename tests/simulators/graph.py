@@ -9,7 +9,11 @@ shared, for speed), and ``commsNotifications`` posted to the bot with
 an RS256 Bearer JWT (``aud`` = client id, ``iss``, ``tid``, ``iat``/``nbf``/``exp``).
 
 One root URL serves everything, so a client takes ``graph_url = login_url =
-sim.url`` and ``openid_configuration_url = sim.openid_configuration_url``.
+sim.url`` and ``openid_configuration_url = sim.openid_configuration_url``. The
+token endpoint accepts only the ``scopes`` of Microsoft's Graphs (``scope``,
+``https://graph.microsoft.com/.default``, and the national clouds'), as Entra ID
+does behind any proxy; the key set names each key by ``kid`` and by a distinct
+``x5t``.
 
 Used from tests::
 
@@ -63,10 +67,11 @@ call first in a legacy (non-Graph) body and resends it in Graph format when the
 bot answers 204; a bot answering 302 + ``Location`` (region affinity) gets
 the notification there instead (once); ``forge_next(count=1, **token)`` signs
 the next deliveries with ``notification_token(**token)``;
-``notification_token(claims=None, kid=None,
-key=None, algorithm="RS256")`` builds a token (a claim set to None is removed)
-so tests can forge wrong ``aud``/``iss``, expired, unknown ``kid``, a foreign
-key (``foreign_key()``), ...; ``rotate_keys()`` replaces the signing key;
+``notification_token(claims=None, kid=None, x5t=None, key=None,
+algorithm="RS256", headers=None)`` builds a token (a claim set to None is
+removed) so tests can forge wrong ``aud``/``iss``, expired, unknown ``kid``, a
+foreign key (``foreign_key()``), a key named by ``x5t`` alone, odd header
+fields, ...; ``rotate_keys()`` replaces the signing key;
 ``revoke_tokens()`` makes Graph refuse every issued access token;
 ``permissions`` (application permissions; app-hosted media needs
 ``Calls.AccessMedia.All``); ``wrong_state_status`` (UNCONFIRMED: 409) for
@@ -94,7 +99,7 @@ Control routes (test-only, no authentication):
 import argparse
 import asyncio
 import base64
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,6 +134,8 @@ __all__ = [
     "CLIENT_ID",
     "CLIENT_SECRET",
     "DEFAULT_ISSUER",
+    "GRAPH_SCOPE",
+    "GRAPH_SCOPES",
     "JWKS_PATH",
     "OPENID_PATH",
     "TENANT_ID",
@@ -143,6 +150,12 @@ TENANT_ID: Final = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID: Final = "2891555a-92ff-42e6-80fa-6e1300c6b5c6"
 CLIENT_SECRET: Final = "sim~secret.0123456789abcdefghij"  # a fake
 DEFAULT_ISSUER: Final = "https://graph.microsoft.com"
+GRAPH_SCOPE: Final = "https://graph.microsoft.com/.default"
+GRAPH_SCOPES: Final = (
+    GRAPH_SCOPE,
+    "https://graph.microsoft.us/.default",
+    "https://dod-graph.microsoft.us/.default",
+)
 OPENID_PATH: Final = "/v1/.well-known/OpenIdConfiguration"
 JWKS_PATH: Final = "/v1/keys"
 
@@ -220,6 +233,11 @@ def _start_key() -> rsa.RSAPrivateKey:
     # Generating a 2048-bit key takes ~50 ms: simulators of one test run share
     # the first one (each under its own kid). rotate_keys() makes new ones.
     return _new_key()
+
+
+def _thumbprint() -> str:
+    """Return a made-up certificate thumbprint, as JWKS x5t spells one."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(20)).rstrip(b"=").decode()
 
 
 def _iso_now() -> str:
@@ -382,6 +400,7 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         token_ttl: int = 3599,
         notification_token_ttl: float = 3600.0,
         issuer: str = DEFAULT_ISSUER,
+        scopes: Iterable[str] = GRAPH_SCOPES,
         bot_name: str = "Switchboard bot",
         delivery_timeout: float = 5.0,
     ) -> None:
@@ -394,6 +413,10 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         self.token_ttl = token_ttl
         self.notification_token_ttl = notification_token_ttl
         self.issuer = issuer
+        # The global Graph's own scope, and every scope the token endpoint
+        # accepts: the Graphs it stands in for.
+        self.scope = GRAPH_SCOPE
+        self.scopes = set(scopes)
         self.bot_name = bot_name
         self.permissions: set[str] = set()
         self.url = ""
@@ -408,6 +431,8 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         # UNCONFIRMED: the status for answering/rejecting a call not incoming.
         self.wrong_state_status = 409
         self.kid = secrets.token_hex(8)
+        # Microsoft's keys also carry their certificate's thumbprint.
+        self.x5t = _thumbprint()
         self._key = _start_key()
         self._tokens: dict[str, float] = {}
         self._offset = 0.0
@@ -480,11 +505,6 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
     def openid_configuration_url(self) -> str:
         """Return where the notification keys' OpenID configuration is."""
         return f"{self.url}{OPENID_PATH}"
-
-    @property
-    def scope(self) -> str:
-        """Return the only scope the token endpoint accepts."""
-        return f"{self.url}/.default"
 
     # ------------------------------------------------------------------ clock
 
@@ -791,6 +811,11 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
 
     # ----------------------------------------------------- notification tokens
 
+    @property
+    def signing_key(self) -> rsa.RSAPrivateKey:
+        """Return the key genuine notification tokens are signed with now."""
+        return self._key
+
     def foreign_key(self) -> rsa.RSAPrivateKey:
         """Return a new RSA key that is not in the published key set."""
         return _new_key()
@@ -799,6 +824,7 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         """Sign with a new key under a new kid; the old key leaves the key set."""
         self._key = _new_key()
         self.kid = secrets.token_hex(8)
+        self.x5t = _thumbprint()
 
     def jwks(self) -> dict[str, Any]:
         """Return the published key set."""
@@ -809,7 +835,7 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
                     "kty": "RSA",
                     "use": "sig",
                     "kid": self.kid,
-                    "x5t": self.kid,
+                    "x5t": self.x5t,
                     "n": _b64url_uint(numbers.n),
                     "e": _b64url_uint(numbers.e),
                     "endorsements": ["msteams"],
@@ -834,14 +860,17 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         claims: Mapping[str, Any] | None = None,
         *,
         kid: str | None = None,
+        x5t: str | None = None,
         key: rsa.RSAPrivateKey | None = None,
         algorithm: str = "RS256",
+        headers: Mapping[str, Any] | None = None,
     ) -> str:
         """Build a notification token; ``claims`` override (None removes one).
 
         ``kid`` and ``key`` default to the published ones (``kid=""`` leaves the
-        kid out); ``algorithm`` "HS256" signs with a shared secret instead of a
-        key (a forgery).
+        kid out); ``x5t`` adds a thumbprint (``x5t=sim.x5t, kid=""`` names the
+        key by its thumbprint alone); ``algorithm`` "HS256" signs with a shared
+        secret instead of a key (a forgery); ``headers`` adds header fields.
         """
         payload = self.notification_claims()
         for name, value in (claims or {}).items():
@@ -849,11 +878,14 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
                 payload.pop(name, None)
             else:
                 payload[name] = value
-        headers = {} if kid == "" else {"kid": kid or self.kid}
+        fields: dict[str, Any] = {} if kid == "" else {"kid": kid or self.kid}
+        if x5t is not None:
+            fields["x5t"] = x5t
+        fields.update(headers or {})
         if algorithm.startswith("HS"):
-            return jwt.encode(payload, "x" * 32, algorithm=algorithm, headers=headers)
+            return jwt.encode(payload, "x" * 32, algorithm=algorithm, headers=fields)
         return jwt.encode(
-            payload, key or self._key, algorithm=algorithm, headers=headers
+            payload, key or self._key, algorithm=algorithm, headers=fields
         )
 
     def forge_next(self, count: int = 1, **token: Any) -> None:
@@ -931,9 +963,9 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         secret = str(form.get("client_secret", ""))
         if not secrets.compare_digest(secret.encode(), self.client_secret.encode()):
             return _aad_error(401, "secret")
-        # .default of this Graph, however the client addresses it.
-        here = f"{request.scheme}://{request.host}/.default"
-        if form.get("scope") not in {self.scope, here}:
+        # Entra ID issues tokens for Graph itself, however the client reaches
+        # Entra ID (a proxy, this simulator): the scope names that Graph.
+        if form.get("scope") not in self.scopes:
             return _aad_error(400, "scope")
         token = secrets.token_urlsafe(48)
         self._tokens[token] = self.now() + self.token_ttl

@@ -229,6 +229,8 @@ class SimCall:
     end_time: datetime | None = None
     webhook_url: str | None = None
     command_ids: dict[str, float] = field(default_factory=dict)
+    # What GET /v2/call_events lists for this leg: one entry per webhook event.
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,59 @@ def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
     return web.json_response({"data": items[start : start + size], "meta": meta})
 
 
+def _cursor_page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    """Answer one page of ``items`` paged by cursor, as the docs' example shows.
+
+    The cursor here is the offset of the page's first item in base64; Telnyx's
+    are opaque.
+    """
+    size = _int_query(request.query, "page[size]", _PAGE_SIZE_DEFAULT, _PAGE_SIZE_MAX)
+    after = request.query.get("page[after]")
+    try:
+        start = int(base64.b64decode(after or "MA==", validate=True))
+    except binascii.Error, ValueError:
+        raise _ApiError(422, "10015", source={"parameter": "page[after]"}) from None
+    end = start + size
+    meta: dict[str, Any] = {"total_items": len(items)}
+    if end < len(items):
+        cursor = base64.b64encode(str(end).encode()).decode()
+        meta["cursors"] = {"after": cursor}
+        meta["next"] = f"{request.path}?page[after]={cursor}"
+    return web.json_response({"data": items[start:end], "meta": meta})
+
+
+def _log_entry(
+    call: SimCall,
+    event_type: str,
+    event_id: str,
+    occurred_at: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """One webhook event as the call event log (GET /v2/call_events) lists it.
+
+    The entry's fields are documented; that ``metadata`` holds the raw event
+    as the webhook's ``data`` object under ``event`` is UNCONFIRMED (the schema
+    says only "Event metadata, which includes raw event").
+    """
+    return {
+        "record_type": "call_event",
+        "call_leg_id": call.call_leg_id,
+        "call_session_id": call.call_session_id,
+        "event_timestamp": occurred_at,
+        "name": event_type,
+        "type": "webhook",
+        "metadata": {
+            "event": {
+                "record_type": "event",
+                "event_type": event_type,
+                "id": event_id,
+                "occurred_at": occurred_at,
+                "payload": dict(payload),
+            }
+        },
+    }
+
+
 def _new_application(
     application_id: str, name: str, webhook_event_url: str | None
 ) -> dict[str, Any]:
@@ -463,6 +518,10 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         self.command_id_window = 60.0
         self._retry_delays = tuple(webhook_retry_delays)
         self._last_occurred: datetime | None = None
+        # How GET /v2/connections/{id}/active_calls pages: by page[number] with
+        # meta.total_pages (the SDK's DefaultFlatPagination), or by cursor
+        # (meta.cursors.after and meta.next, the docs page's example).
+        self.active_calls_paging: Literal["numbers", "cursors"] = "numbers"
 
     # ------------------------------------------------------------------ setup
 
@@ -476,6 +535,11 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
             ),
             web.get("/v2/phone_numbers", self._list_phone_numbers),
             web.get("/v2/calls/{call_control_id}", self._get_call),
+            web.get(
+                "/v2/connections/{connection_id}/active_calls",
+                self._list_active_calls,
+            ),
+            web.get("/v2/call_events", self._list_call_events),
             web.post("/v2/calls/{call_control_id}/actions/{action}", self._post_action),
         ]
 
@@ -741,6 +805,43 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
             data["end_time"] = _iso(end)
         return web.json_response({"data": data})
 
+    async def _list_active_calls(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        if connection_id not in self.applications:
+            # UNCONFIRMED: the answer for an unknown connection (the docs name
+            # only 200 and 422); the usual resource-not-found is assumed.
+            raise _ApiError(404, "10005")
+        items = [
+            {
+                "call_control_id": call.call_control_id,
+                "call_duration": int((_utcnow() - call.start_time).total_seconds()),
+                "call_leg_id": call.call_leg_id,
+                "call_session_id": call.call_session_id,
+                "client_state": call.client_state,
+                "record_type": "call",
+            }
+            for call in self.calls.values()
+            if call.connection_id == connection_id and call.state != "hangup"
+        ]
+        if self.active_calls_paging == "cursors":
+            return _cursor_page(request, items)
+        return _page(request, items)
+
+    async def _list_call_events(self, request: web.Request) -> web.Response:
+        """The call event log: webhook events, oldest first, by leg or session."""
+        entries = [entry for call in self.calls.values() for entry in call.events]
+        for name, key in (
+            ("leg_id", "call_leg_id"),
+            ("application_session_id", "call_session_id"),
+            ("type", "type"),
+            ("name", "name"),
+        ):
+            wanted = request.query.get(f"filter[{name}]")
+            if wanted is not None:
+                entries = [entry for entry in entries if entry[key] == wanted]
+        entries.sort(key=lambda entry: str(entry["event_timestamp"]))
+        return _page(request, entries)
+
     async def _post_action(self, request: web.Request) -> web.Response:
         action = request.match_info["action"]
         if action not in _ACTIONS:
@@ -866,10 +967,11 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
     def _emit(
         self, call: SimCall, event_type: str, state: str, extra: dict[str, Any]
     ) -> None:
-        """Build one event for ``call`` and deliver (or hold) it."""
-        urls = self._webhook_urls(call)
-        if not urls:
-            return
+        """Build one event for ``call``, log it, and deliver (or hold) it.
+
+        Telnyx logs an event (GET /v2/call_events) whether or not a webhook
+        URL takes it.
+        """
         payload: dict[str, Any] = {
             "call_control_id": call.call_control_id,
             "call_leg_id": call.call_leg_id,
@@ -882,11 +984,16 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
             "state": state,
             **extra,
         }
+        event_id, occurred_at = str(uuid.uuid4()), self._next_occurred_at()
+        call.events.append(_log_entry(call, event_type, event_id, occurred_at, payload))
+        urls = self._webhook_urls(call)
+        if not urls:
+            return
         event = _Event(
             chain_key=call.call_control_id,
             event_type=event_type,
-            event_id=str(uuid.uuid4()),
-            occurred_at=self._next_occurred_at(),
+            event_id=event_id,
+            occurred_at=occurred_at,
             payload=payload,
             urls=urls,
             duplicate=self.duplicate_webhooks,

@@ -185,12 +185,19 @@ def sign(secret: str, body: bytes) -> str:
 
 @dataclass
 class SimEndpoint:
-    """One preferred answer endpoint of the user."""
+    """One endpoint of the user: a preferred answer endpoint, or not.
+
+    An endpoint without the preferred answer endpoint functionality is not in
+    availablePreferredAnswerEndpoints, and no command may name it; it can
+    still be the user's primary device, which an answer without endpointId
+    reaches.
+    """
 
     id: str
     name: str
     type: str
     answer_capable: bool = True
+    preferred_capable: bool = True
 
 
 @dataclass
@@ -438,9 +445,18 @@ class WebexSimulator(DeliveringSimulator[_Event]):
     # ----------------------------------------------------------- data set-up
 
     def add_endpoint(
-        self, name: str, type_: str = "DEVICE", *, answer_capable: bool = True
+        self,
+        name: str,
+        type_: str = "DEVICE",
+        *,
+        answer_capable: bool = True,
+        preferred_capable: bool = True,
     ) -> str:
-        """Add a preferred answer endpoint (DEVICE, APPLICATION, HOTDESKING_GUEST)."""
+        """Add an endpoint (DEVICE, APPLICATION, HOTDESKING_GUEST).
+
+        The first endpoint added is the user's primary device. One that is not
+        ``preferred_capable`` is not a preferred answer endpoint.
+        """
         if type_ not in _ENDPOINT_TYPES:
             raise ValueError(f"unknown endpoint type {type_}")
         endpoint = SimEndpoint(
@@ -448,6 +464,7 @@ class WebexSimulator(DeliveringSimulator[_Event]):
             name=name,
             type=type_,
             answer_capable=answer_capable,
+            preferred_capable=preferred_capable,
         )
         self.endpoints[endpoint.id] = endpoint
         return endpoint.id
@@ -802,6 +819,10 @@ class WebexSimulator(DeliveringSimulator[_Event]):
                         == self.preferred_endpoint_id,
                     }
                     for endpoint in self.endpoints.values()
+                    # Documented: "The list of endpoints is empty if the person
+                    # has no endpoints assigned which support the preferred
+                    # answer endpoint functionality."
+                    if endpoint.preferred_capable
                 ]
             }
         )
@@ -820,7 +841,7 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         self._need_scope(request, "spark:telephony_config_write")
         body = await self._json_body(request)
         wanted = body.get("id")
-        if wanted is not None and wanted not in self.endpoints:
+        if wanted is not None and not self._preferred_capable(wanted):
             raise _ApiError(400, "Invalid endpoint id.")
         self.preferred_endpoint_id = wanted
         # UNCONFIRMED: the success status of this PUT.
@@ -927,8 +948,12 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         endpoint_id = body.get("endpointId")
         if endpoint_id is None:
             # "When no endpointId is specified, the call is answered on the
-            # user's primary device."
+            # user's primary device." Taken here as the preferred answer
+            # endpoint when one is set, else the first endpoint (UNCONFIRMED
+            # which device Webex calls primary).
             endpoint_id = self.preferred_endpoint_id or next(iter(self.endpoints), "")
+        elif not self._preferred_capable(endpoint_id):
+            endpoint_id = ""
         endpoint = self.endpoints.get(endpoint_id)
         if endpoint is None:
             raise _ApiError(
@@ -939,6 +964,10 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         if not endpoint.answer_capable:
             raise self._wrong_state("The device does not support answer via API.")
         return endpoint
+
+    def _preferred_capable(self, endpoint_id: Any) -> bool:
+        endpoint = self.endpoints.get(endpoint_id) if endpoint_id else None
+        return endpoint is not None and endpoint.preferred_capable
 
     def _dial_command(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         destination = _required_string(body, "destination")

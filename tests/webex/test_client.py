@@ -34,6 +34,7 @@ from custom_components.switchboard.providers.model import (
     InvalidOptionError,
     InvalidPayloadError,
     InvalidSignatureError,
+    NotTheApiError,
     PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
@@ -963,7 +964,9 @@ async def test_command_errors_map_to_the_model(
     ("status", "error"),
     [
         (400, ProviderError),
-        (404, webex_module._NotFoundError),
+        # The account check's 404 means the URL is not the API's; a 404
+        # elsewhere stays _NotFoundError (tests/webex/test_setup_errors.py).
+        (404, NotTheApiError),
         (409, ProviderError),
         (403, PermissionDeniedError),
     ],

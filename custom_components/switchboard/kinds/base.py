@@ -30,6 +30,7 @@ from ..providers.base import Provider
 from ..providers.model import (
     Account,
     AuthenticationError,
+    NotTheApiError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -67,6 +68,9 @@ def form_error(err: ProviderError) -> FlowError:
     """Return the form error a provider's refusal means."""
     if isinstance(err, AuthenticationError):
         return FlowError("invalid_auth")
+    if isinstance(err, NotTheApiError):
+        # The form shows the kind's api_name and api_url_example placeholders.
+        return FlowError("wrong_api_url")
     if isinstance(err, ProviderUnavailableError | RateLimitedError):
         if _is_certificate_error(err):
             return FlowError("invalid_certificate")
@@ -157,7 +161,8 @@ class ProviderKind(ABC):
     # OAuth2 scopes, for a provider that signs in through application credentials.
     scopes: ClassVar[tuple[str, ...]] = ()
     # Placeholders every form of this provider may use (URLs stay out of
-    # translations, as hassfest requires).
+    # translations, as hassfest requires). A kind whose check can raise
+    # NotTheApiError names its API here: "api_name" and "api_url_example".
     placeholders: ClassVar[Mapping[str, str]] = {}
     # True when events reach Home Assistant through a webhook of the entry.
     uses_webhook: ClassVar[bool] = True

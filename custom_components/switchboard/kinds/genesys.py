@@ -39,6 +39,8 @@ class GenesysKind(ProviderKind):
         "example_url": "https://gws.example.com",
         "example_context_url": "https://gws.example.com/cloud-web",
         "api_path": API_PATH,
+        "api_name": "Genesys Web Services",
+        "api_url_example": "https://gws.example.com",
     }
 
     def create_client(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL
@@ -61,6 +61,10 @@ class TelnyxKind(ProviderKind):
     client_class = TelnyxClient
     reconfigure_shown = (CONF_PUBLIC_KEY, CONF_URL)
     extra_steps = ("application",)
+    placeholders: ClassVar[Mapping[str, str]] = {
+        "api_name": "Telnyx",
+        "api_url_example": telnyx.DEFAULT_URL,
+    }
 
     def create_client(
         self, hass: HomeAssistant, data: Mapping[str, Any], entry_id: str | None

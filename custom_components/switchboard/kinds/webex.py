@@ -24,6 +24,7 @@ from ..providers import webex
 from ..providers.model import (
     Account,
     AuthenticationError,
+    NotTheApiError,
     ProviderError,
     ProviderUnavailableError,
 )
@@ -104,7 +105,11 @@ class WebexKind(OAuthProviderKind):
     client_class = WebexClient
     reconfigure_shown = (CONF_URL,)
     scopes = webex.SCOPES
-    placeholders: ClassVar[Mapping[str, str]] = {"default_url": webex.DEFAULT_URL}
+    placeholders: ClassVar[Mapping[str, str]] = {
+        "default_url": webex.DEFAULT_URL,
+        "api_name": "Webex",
+        "api_url_example": webex.DEFAULT_URL,
+    }
 
     def create_client(
         self,
@@ -202,6 +207,8 @@ class WebexKind(OAuthProviderKind):
             return await client.async_get_account()
         except AuthenticationError:
             raise FlowAbortError("invalid_auth") from None
+        except NotTheApiError:
+            raise FlowAbortError("wrong_api_url") from None
         except ProviderError as err:
             LOGGER.warning("Webex refused to say who signed in: %s", err)
             raise FlowAbortError("cannot_connect") from err

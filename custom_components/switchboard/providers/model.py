@@ -140,6 +140,14 @@ class CallNotFoundError(ProviderError):
     """The provider does not know the call."""
 
 
+class NotTheApiError(ProviderError):
+    """The address answers, but not as the provider's API (a URL of the wrong form).
+
+    Raised by an account check whose request the API always answers, when it
+    comes back 404.
+    """
+
+
 class CallEndedError(CallNotFoundError):
     """The call has already ended."""
 

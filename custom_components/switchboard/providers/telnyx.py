@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from http import HTTPStatus
-import json
 from typing import Any, ClassVar, Final
 import uuid
 
@@ -29,9 +28,16 @@ from .kernel.options import (
     one_of,
     text_length,
 )
+from .kernel.payload import load_json, load_payload
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
-from .kernel.values import normalize_number, parse_direction, parse_timestamp
+from .kernel.values import (
+    integer,
+    non_empty_text,
+    normalize_number,
+    parse_direction,
+    parse_timestamp,
+)
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -47,6 +53,7 @@ from .model import (
     EndReason,
     InvalidPayloadError,
     InvalidSignatureError,
+    NotTheApiError,
     PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
@@ -56,8 +63,12 @@ from .model import (
 DEFAULT_URL: Final = "https://api.telnyx.com/v2"
 REQUEST_TIMEOUT: Final = 10.0
 PAGE_SIZE: Final = 250
+# No list of a home's account comes near this; a list that does is refused.
+MAX_PAGES: Final = 100
 # Both official SDKs reject a webhook whose timestamp is further than this from now.
 REPLAY_WINDOW: Final = 300
+# A Telnyx-Timestamp is Unix seconds: a dozen digits reach the year 33658.
+MAX_TIMESTAMP_DIGITS: Final = 12
 
 # Telnyx sends these, and we have no use for them: accepted and ignored. Anything
 # not here nor in STATE_EVENTS is not a Telnyx call webhook and is refused.
@@ -129,6 +140,8 @@ EVENT_RAW_FIELDS: Final = (
     # The call id names the leg; the session id is what Telnyx support asks for.
     "call_session_id",
 )
+# What Call.raw keeps of a live call the event log says nothing of.
+ACTIVE_RAW_FIELDS: Final = ("call_duration", "call_leg_id", "call_session_id")
 STATUS_RAW_FIELDS: Final = (
     "is_alive",
     "call_duration",
@@ -297,35 +310,44 @@ class TelnyxClient:
         )
 
     async def _list(self, path: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every item of a list, page by page (see _next_page).
+
+        Raises ProviderError past MAX_PAGES: a partial list of calls would end
+        the calls it lacks.
+        """
         items: list[dict[str, Any]] = []
-        page = 1
-        while True:
+        page: dict[str, str] = {"page[number]": "1"}
+        for _ in range(MAX_PAGES):
             data = await self._request(
-                "GET",
-                path,
-                params={
-                    **params,
-                    "page[number]": str(page),
-                    "page[size]": str(PAGE_SIZE),
-                },
+                "GET", path, params={**params, **page, "page[size]": str(PAGE_SIZE)}
             )
+            listed = data.get("data")
             items.extend(
-                item for item in data.get("data", []) if isinstance(item, dict)
+                item
+                for item in (listed if isinstance(listed, list) else [])
+                if isinstance(item, dict)
             )
-            total_pages = int(data.get("meta", {}).get("total_pages") or 1)
-            if page >= total_pages:
+            page = _next_page(data.get("meta"), page)
+            if not page:
                 return items
-            page += 1
+        raise ProviderError(f"Telnyx lists more than {MAX_PAGES} pages of {path}")
 
     async def async_validate_key(self) -> None:
-        """Check the API key with the read-only balance endpoint."""
+        """Check the API key with the read-only balance endpoint.
+
+        Raises NotTheApiError when the address answers 404 there: every account
+        has a balance, so the URL is not the API's (one without /v2, say).
+        """
         try:
-            await self._request("GET", "/balance")
-        except PermissionDeniedError:
-            # A restricted key may not read the balance yet still control calls.
-            await self._request(
-                "GET", "/call_control_applications", params={"page[size]": "1"}
-            )
+            try:
+                await self._request("GET", "/balance")
+            except PermissionDeniedError:
+                # A restricted key may not read the balance yet control calls.
+                await self._request(
+                    "GET", "/call_control_applications", params={"page[size]": "1"}
+                )
+        except CallNotFoundError as err:  # Telnyx's 404
+            raise NotTheApiError(str(err)) from err
 
     async def async_list_applications(self) -> list[TelnyxApplication]:
         """List the account's Call Control applications."""
@@ -390,6 +412,87 @@ class TelnyxClient:
             body=options,
         )
 
+    async def async_list_calls(self) -> list[CallEvent]:
+        """Each live call of the application, with where it stands now.
+
+        The application's active calls (the application id is the connection
+        id) say which calls are alive, but neither their state nor their
+        parties: each call's own webhook events in the call event log say those.
+        """
+        active = await self._list(
+            f"/connections/{self._application()}/active_calls", {}
+        )
+        events: list[CallEvent] = []
+        for item in active:
+            call_id = non_empty_text(item.get("call_control_id"))
+            if call_id is not None:
+                events.extend(await self._listed_call(call_id, item))
+        return events
+
+    async def _listed_call(
+        self, call_id: str, item: Mapping[str, Any]
+    ) -> list[CallEvent]:
+        """Read one live call as its latest logged state event has it."""
+        leg = non_empty_text(item.get("call_leg_id"))
+        try:
+            logged = (
+                await self._list(
+                    "/call_events", {"filter[leg_id]": leg, "filter[type]": "webhook"}
+                )
+                if leg
+                else []
+            )
+        except PermissionDeniedError, CallNotFoundError:
+            # The log is a debugging API a key may not reach: the active calls
+            # alone still end the calls that are gone.
+            logged = []
+        payload: dict[str, Any] = {}
+        latest: tuple[datetime, str] | None = None
+        for when, name, entry_payload in sorted(
+            _logged_events(logged), key=lambda e: (e[0], STATE_EVENTS.get(e[1], -1))
+        ):
+            # Later events add to what earlier ones said (the initiated event
+            # alone has the direction and the caller's name).
+            payload.update(entry_payload)
+            if name in STATE_EVENTS:
+                latest = when, name
+        if latest is None:
+            return [self._alive(call_id, item)]
+        when, name = latest
+        event = self._event(
+            name,
+            f"log:{call_id}:{name}:{when.timestamp()!r}",
+            call_id,
+            when,
+            {**payload, "call_control_id": call_id},
+        )
+        if event.local_number is not None:
+            return [event]
+        # The log named not our number: which device the call is on is unknown.
+        # A call we do not know shows on every number (placed before any
+        # event); one we know keeps its number and takes the state.
+        return [
+            replace(event, event_id=f"{event.event_id}:placed", order=(0.0, 0)),
+            replace(event, device_ids=()),
+        ]
+
+    def _alive(self, call_id: str, item: Mapping[str, Any]) -> CallEvent:
+        """Show a live call the log tells nothing of yet (it lags behind the call).
+
+        Placed before any event, it never moves a call we know; a call we do
+        not know shows as ringing on every number, which a call that has just
+        begun is.
+        """
+        return CallEvent(
+            event_id=f"alive:{call_id}",
+            call_id=call_id,
+            order=(0.0, 0),
+            state=CallState.RINGING,
+            device_ids=self._all_devices,
+            actions=RINGING_ACTIONS,
+            raw=raw_fields(item, ACTIVE_RAW_FIELDS, event="active_call"),
+        )
+
     async def async_refresh_call(self, call: Call) -> CallEvent | None:
         """Ask whether the call is alive; an ended call yields its end."""
         data = (await self._request("GET", f"/calls/{call.call_id}")).get("data", {})
@@ -438,32 +541,35 @@ class TelnyxClient:
     ) -> list[CallEvent]:
         """Verify the Ed25519 signature over "timestamp|body", then read the event."""
         self._verify(headers, body, now)
-        try:
-            envelope = json.loads(body)
-            data = envelope["data"]
-            event_type = data["event_type"]
-            event_id = data["id"]
-            payload = data["payload"]
-            occurred_at = parse_timestamp(data["occurred_at"])
-        except (ValueError, KeyError, TypeError) as err:
-            raise InvalidPayloadError("not a Telnyx webhook envelope") from err
-        if not isinstance(payload, dict) or occurred_at is None:
+        envelope = load_payload(body, "Telnyx webhook")
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        if not isinstance(data, dict):
             raise InvalidPayloadError("not a Telnyx webhook envelope")
+        event_type = data.get("event_type")
+        if not isinstance(event_type, str):
+            raise InvalidPayloadError("event without an event_type")
         if event_type in IGNORED_EVENTS:
             return []
         if event_type not in STATE_EVENTS:
-            raise InvalidPayloadError(f"unknown event type {event_type!r}")
-        if not isinstance(payload.get("call_control_id"), str):
+            raise InvalidPayloadError(f"unknown event type {event_type[:64]!r}")
+        event_id = non_empty_text(data.get("id"))
+        payload = data.get("payload")
+        occurred_at = parse_timestamp(data.get("occurred_at"))
+        if event_id is None or not isinstance(payload, dict) or occurred_at is None:
+            raise InvalidPayloadError("not a Telnyx webhook envelope")
+        call_id = non_empty_text(payload.get("call_control_id"))
+        if call_id is None:
             raise InvalidPayloadError("event without call_control_id")
         connection = payload.get("connection_id")
         if (
             self.application_id
+            and isinstance(connection, str | int)
             and connection
             and str(connection) != self.application_id
         ):
             # Signed by Telnyx but for another application of the account.
             return []
-        return [self._event(str(event_type), str(event_id), occurred_at, payload)]
+        return [self._event(event_type, event_id, call_id, occurred_at, payload)]
 
     def _verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
         if self._verifier is None:
@@ -471,14 +577,19 @@ class TelnyxClient:
         lowered = {key.lower(): value for key, value in headers.items()}
         timestamp = lowered.get("telnyx-timestamp", "")
         signature = lowered.get("telnyx-signature-ed25519", "")
+        # Unix seconds: plain ASCII digits, so also what was signed byte for byte.
+        if (
+            not (timestamp.isascii() and timestamp.isdigit())
+            or len(timestamp) > MAX_TIMESTAMP_DIGITS
+        ):
+            raise InvalidSignatureError("missing or malformed signature headers")
         try:
-            sent_at = int(timestamp)
             raw_signature = base64.b64decode(signature, validate=True)
         except (ValueError, binascii.Error) as err:
             raise InvalidSignatureError(
                 "missing or malformed signature headers"
             ) from err
-        if abs(now - sent_at) > REPLAY_WINDOW:
+        if abs(now - int(timestamp)) > REPLAY_WINDOW:
             raise InvalidSignatureError("timestamp outside the replay window")
         try:
             self._verifier.verify(raw_signature, f"{timestamp}|".encode() + body)
@@ -489,33 +600,32 @@ class TelnyxClient:
         self,
         event_type: str,
         event_id: str,
+        call_id: str,
         occurred_at: datetime,
         payload: dict[str, Any],
     ) -> CallEvent:
         direction = parse_direction(payload.get("direction"))
         state, actions = _state(event_type, direction)
-        caller, callee = payload.get("from"), payload.get("to")
+        caller = non_empty_text(payload.get("from"))
+        callee = non_empty_text(payload.get("to"))
         incoming = direction is not Direction.OUTGOING
         remote, local = (caller, callee) if incoming else (callee, caller)
-        caller_name = payload.get("caller_id_name")
+        caller_name = non_empty_text(payload.get("caller_id_name"))
+        cause = payload.get("hangup_cause")
         return CallEvent(
             event_id=event_id,
-            call_id=payload["call_control_id"],
+            call_id=call_id,
             order=(occurred_at.timestamp(), STATE_EVENTS[event_type]),
             state=state,
             device_ids=self._devices_for(local),
             direction=direction,
-            remote_number=remote if isinstance(remote, str) else None,
-            remote_name=(
-                caller_name
-                if incoming and isinstance(caller_name, str) and caller_name != remote
-                else None
-            ),
-            local_number=local if isinstance(local, str) else None,
+            remote_number=remote,
+            remote_name=(caller_name if incoming and caller_name != remote else None),
+            local_number=local,
             occurred_at=occurred_at,
             started_at=parse_timestamp(payload.get("start_time")),
-            end_reason=END_REASONS.get(str(payload.get("hangup_cause")))
-            if state is CallState.ENDED
+            end_reason=END_REASONS.get(cause)
+            if state is CallState.ENDED and isinstance(cause, str)
             else None,
             actions=actions,
             raw=raw_fields(payload, EVENT_RAW_FIELDS, event=event_type),
@@ -529,6 +639,53 @@ class TelnyxClient:
         # A call to the application that matches none of its numbers (a SIP URI,
         # say) still rings the application: show it on every number.
         return self._all_devices
+
+
+def _next_page(meta: Any, page: Mapping[str, str]) -> dict[str, str]:
+    """Return the parameters of the page after `page`; none after the last one.
+
+    Telnyx lists page by page[number] up to meta.total_pages (the SDK's
+    DefaultFlatPagination, active calls included). The docs' example of the
+    active calls shows cursor paging instead (meta.cursors.after and a
+    meta.next link); which one that list sends is UNCONFIRMED: both are
+    followed.
+    """
+    if not isinstance(meta, dict):
+        return {}
+    number = integer(page.get("page[number]"))
+    total = integer(meta.get("total_pages"))
+    if number is not None and total is not None:
+        return {"page[number]": str(number + 1)} if number < total else {}
+    cursors = meta.get("cursors")
+    after = non_empty_text(cursors.get("after")) if isinstance(cursors, dict) else None
+    if after is not None and meta.get("next"):
+        return {"page[after]": after}
+    return {}
+
+
+def _logged_events(
+    entries: list[dict[str, Any]],
+) -> list[tuple[datetime, str, dict[str, Any]]]:
+    """Read the webhook events of a call event log: when, which, their payload.
+
+    `name`, `type` and `event_timestamp` are documented. Where the raw event
+    is in `metadata` is UNCONFIRMED (the schema says only that it "includes
+    raw event"): read as the webhook's data object under `event`, the whole
+    envelope or not. Without it an event still gives the state.
+    """
+    events: list[tuple[datetime, str, dict[str, Any]]] = []
+    for entry in entries:
+        when = parse_timestamp(entry.get("event_timestamp"))
+        name = non_empty_text(entry.get("name"))
+        if entry.get("type") != "webhook" or when is None or name is None:
+            continue
+        metadata = entry.get("metadata")
+        raw = metadata.get("event") if isinstance(metadata, dict) else None
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict):
+            raw = raw["data"]
+        payload = raw.get("payload") if isinstance(raw, dict) else None
+        events.append((when, name, payload if isinstance(payload, dict) else {}))
+    return events
 
 
 def _application(item: Mapping[str, Any]) -> TelnyxApplication:
@@ -576,7 +733,7 @@ def _error(reply: Reply) -> ProviderError:
 
 def _first_error(text: str) -> tuple[str | None, str]:
     try:
-        first = json.loads(text)["errors"][0]
+        first = load_json(text)["errors"][0]
         code = str(first["code"]) if first.get("code") is not None else None
         parts = [str(first[key]) for key in ("title", "detail") if first.get(key)]
         return code, ": ".join(parts) or "Telnyx error"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import hashlib
 import hmac
 from http import HTTPStatus
-import json
+import logging
 import secrets
 import time
 from typing import Any, ClassVar, Final, Literal, Protocol
@@ -25,9 +25,10 @@ import aiohttp
 from .kernel.http import Reply, bearer_headers, path_segment, read_object, send
 from .kernel.memory import BoundedMap, BoundedSet
 from .kernel.options import OptionSchema, check_options, one_of
+from .kernel.payload import load_json, load_payload
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
-from .kernel.values import normalize_number, parse_timestamp
+from .kernel.values import non_empty_text, normalize_number, parse_timestamp
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -43,6 +44,7 @@ from .model import (
     EndReason,
     InvalidPayloadError,
     InvalidSignatureError,
+    NotTheApiError,
     PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
@@ -76,6 +78,11 @@ ENDPOINT_MODELS: Final = {
     "APPLICATION": "Webex app",
     "HOTDESKING_GUEST": "Hot desk",
 }
+# The one device of a user without preferred answer endpoints: answering names
+# no endpoint, and Webex answers on the user's primary device. Webex endpoint
+# ids are base64, so this id is never one of them.
+PRIMARY_DEVICE_ID: Final = "primary"
+PRIMARY_DEVICE: Final = "Primary device"
 REJECT_ACTIONS: Final = ("busy", "temporarilyUnavailable", "ignore")
 DIRECTIONS: Final = {
     "terminator": Direction.INCOMING,
@@ -115,6 +122,8 @@ RAW_FIELDS: Final = (
 )
 
 type Context = Literal["command", "call", "other"]
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class TokenSource(Protocol):
@@ -187,6 +196,8 @@ class WebexClient:
         self._call_endpoints: BoundedMap[str, str] = BoundedMap(MEMORY)
         self._answered: BoundedSet[str] = BoundedSet(MEMORY)
         self._rejected: BoundedSet[str] = BoundedSet(MEMORY)
+        # The furthest each call has come (RANKS), as the events read so far say.
+        self._reached: BoundedMap[str, int] = BoundedMap(MEMORY)
 
     # --- REST ---
 
@@ -241,8 +252,15 @@ class WebexClient:
         )
 
     async def async_get_account(self) -> Account:
-        """Say who signed in: GET /people/me."""
-        data, _ = await self._request("GET", "/people/me")
+        """Say who signed in: GET /people/me.
+
+        Raises NotTheApiError when that answers 404: the API always knows its
+        caller, so the URL is not the API's (one without /v1, say).
+        """
+        try:
+            data, _ = await self._request("GET", "/people/me")
+        except _NotFoundError as err:
+            raise NotTheApiError(str(err)) from err
         person_id = data.get("id")
         if not isinstance(person_id, str) or not person_id:
             raise ProviderError("Webex did not say who is signed in")
@@ -255,7 +273,11 @@ class WebexClient:
         return Account(person_id, str(name or person_id))
 
     async def async_get_devices(self) -> list[Device]:
-        """Each preferred answer endpoint of the user is a device."""
+        """Each preferred answer endpoint of the user is a device.
+
+        A user without any (the list is empty when none of the user's endpoints
+        supports it) has one device: the primary device.
+        """
         if not self._person_read:
             try:
                 await self.async_get_account()
@@ -275,6 +297,15 @@ class WebexClient:
             for item in (endpoints if isinstance(endpoints, list) else [])
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         ]
+        if endpoints == []:
+            devices = [
+                Device(
+                    device_id=PRIMARY_DEVICE_ID,
+                    name=PRIMARY_DEVICE,
+                    model=PRIMARY_DEVICE,
+                    number=self._line_number,
+                )
+            ]
         self._devices = {device.device_id: device for device in devices}
         return devices
 
@@ -328,7 +359,7 @@ class WebexClient:
     ) -> None:
         """Answer on `device`, reject or hang up `call`."""
         body: dict[str, Any] = {"callId": call.call_id}
-        if action is CallAction.ANSWER:
+        if action is CallAction.ANSWER and device.device_id != PRIMARY_DEVICE_ID:
             body["endpointId"] = device.device_id
         elif action is CallAction.REJECT:
             body.update(options)
@@ -467,16 +498,14 @@ class WebexClient:
         """
         del now
         self._verify(headers, body)
-        try:
-            envelope = json.loads(body)
-        except ValueError as err:
-            raise InvalidPayloadError("not a Webex webhook envelope") from err
+        envelope = load_payload(body, "Webex webhook")
         if not isinstance(envelope, dict):
             raise InvalidPayloadError("not a Webex webhook envelope")
         if envelope.get("resource") != WEBHOOK_RESOURCE:
             return []
         data = envelope.get("data")
-        if not isinstance(data, dict) or not isinstance(data.get("callId"), str):
+        call_id = non_empty_text(data.get("callId")) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or call_id is None:
             raise InvalidPayloadError("telephony_calls event without callId")
         stamp = data.get("eventTimestamp")
         occurred_at = parse_timestamp(stamp)
@@ -484,8 +513,18 @@ class WebexClient:
             raise InvalidPayloadError("telephony_calls event without eventTimestamp")
         # eventType is an open string (only received, updated, answered and
         # disconnected are observed); the envelope's event is the fallback.
-        event_type = str(data.get("eventType") or envelope.get("event"))
-        call_id = data["callId"]
+        event = non_empty_text(envelope.get("event"))
+        event_type = non_empty_text(data.get("eventType")) or event or "-"
+        deleted = event == "deleted" or event_type == "disconnected"
+        state = CallState.ENDED if deleted else _known_state(data)
+        if state is None:
+            state = _guessed_state(data, event_type)
+            if RANKS[state] < self._rank_reached(call_id):
+                # An unknown state never moves a call back (talking to ringing).
+                _LOGGER.debug(
+                    "Skipped a Webex %s event in an unknown state", event_type[:64]
+                )
+                return []
         return [
             self._event(
                 call_id,
@@ -493,9 +532,9 @@ class WebexClient:
                 event_id=f"{call_id}:{event_type}:{stamp}",
                 when=occurred_at.timestamp(),
                 occurred_at=occurred_at,
-                deleted=envelope.get("event") == "deleted"
-                or event_type == "disconnected",
+                deleted=deleted,
                 event_name=event_type,
+                state=state,
             )
         ]
 
@@ -511,12 +550,23 @@ class WebexClient:
             "",
         )
         expected = signature(self._webhook_secret, body)
-        if not given or not hmac.compare_digest(
-            given.strip().lower().encode(), expected.encode()
+        # A hex digest is ASCII; anything else (undecodable bytes included)
+        # cannot match and cannot be compared as bytes either.
+        if (
+            not given
+            or not given.isascii()
+            or not hmac.compare_digest(
+                given.strip().lower().encode(), expected.encode()
+            )
         ):
             raise InvalidSignatureError("X-Spark-Signature does not match")
 
     # --- mapping ---
+
+    def _rank_reached(self, call_id: str) -> int:
+        """Return the furthest rank the call has reached; -1 if not read yet."""
+        reached = self._reached.get(call_id)
+        return -1 if reached is None else reached
 
     def _snapshot(self, item: dict[str, Any], now: float) -> CallEvent:
         """Read a call as GET /telephony/calls shows it now: newer than any event."""
@@ -541,15 +591,18 @@ class WebexClient:
         occurred_at: datetime | None,
         deleted: bool,
         event_name: str,
+        state: CallState | None = None,
     ) -> CallEvent:
-        direction = DIRECTIONS.get(str(data.get("personality")))
-        state = CallState.ENDED if deleted else _state(data)
+        direction = _direction(data)
+        if state is None:
+            state = CallState.ENDED if deleted else _state(data)
         if state in (CallState.TALKING, CallState.ON_HOLD) or data.get("answered"):
             self._answered.add(call_id)
+        self._reached.put(call_id, max(RANKS[state], self._rank_reached(call_id)))
         party = data.get("remoteParty")
         party = party if isinstance(party, dict) else {}
-        number = party.get("number") if isinstance(party.get("number"), str) else None
-        name = party.get("name") if isinstance(party.get("name"), str) else None
+        number = non_empty_text(party.get("number"))
+        name = non_empty_text(party.get("name"))
         return CallEvent(
             event_id=event_id,
             call_id=call_id,
@@ -557,8 +610,8 @@ class WebexClient:
             state=state,
             device_ids=self._devices_for(call_id, state, data.get("endpointId")),
             direction=direction,
-            remote_number=number or None,
-            remote_name=name if name and name != number else None,
+            remote_number=number,
+            remote_name=name if name != number else None,
             local_number=self._line_number,
             occurred_at=occurred_at,
             started_at=parse_timestamp(data.get("created")),
@@ -603,20 +656,44 @@ class WebexClient:
         return EndReason.COMPLETED
 
 
-def _state(data: Mapping[str, Any]) -> CallState:
-    state = data.get("state")
+def _direction(data: Mapping[str, Any]) -> Direction | None:
     personality = data.get("personality")
+    return DIRECTIONS.get(personality) if isinstance(personality, str) else None
+
+
+def _known_state(data: Mapping[str, Any]) -> CallState | None:
+    """Return the state the data names, if it is one of the documented enum."""
+    state = data.get("state")
+    if not isinstance(state, str):
+        return None
     if state == "alerting":
         # clickToDial alerts the user's own device to place a Dial.
-        return CallState.DIALING if personality == "clickToDial" else CallState.RINGING
-    if (known := STATES.get(str(state))) is not None:
+        clicked = data.get("personality") == "clickToDial"
+        return CallState.DIALING if clicked else CallState.RINGING
+    return STATES.get(state)
+
+
+def _state(data: Mapping[str, Any]) -> CallState:
+    if (known := _known_state(data)) is not None:
         return known
     # A state outside the documented enum: read what else the data says.
     if data.get("answered"):
         return CallState.TALKING
-    if DIRECTIONS.get(str(personality)) is Direction.OUTGOING:
+    if _direction(data) is Direction.OUTGOING:
         return CallState.DIALING
     return CallState.RINGING
+
+
+def _guessed_state(data: Mapping[str, Any], event_type: str) -> CallState:
+    """Where a webhook event in a state outside the documented enum leaves its call.
+
+    UNCONFIRMED: Webex documents the states as an enum; a new value is read
+    from the event type and the rest of the data, and applied only where it
+    moves the call forward.
+    """
+    if event_type == "answered":
+        return CallState.TALKING
+    return _state(data)
 
 
 def _actions(state: CallState, direction: Direction | None) -> frozenset[CallAction]:
@@ -672,7 +749,7 @@ def _message(status: int, headers: Mapping[str, str], text: str) -> str:
     message: Any = None
     tracking: Any = headers.get("TrackingID")
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError:
         data = None
     if isinstance(data, dict):

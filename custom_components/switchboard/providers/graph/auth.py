@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-import json
 from typing import Any, Final
 
 import aiohttp
 import jwt
 
 from ..kernel.http import Reply, parse_object, send
+from ..kernel.payload import load_json
 from ..kernel.retry_after import retry_after
-from ..kernel.values import is_number, trimmed_text
+from ..kernel.values import finite_number, non_empty_text, trimmed_text
 from ..model import (
     AuthenticationError,
     InvalidSignatureError,
@@ -35,8 +35,11 @@ OPENID_CACHE: Final = 7200.0
 # An unknown key id re-fetches the keys, but not more often than this, so
 # forged key ids cannot make us hammer the key endpoint.
 KEY_REFRESH_INTERVAL: Final = 10.0
-# Clock skew allowed on exp and nbf of notification tokens.
-TOKEN_LEEWAY: Final = 60.0
+# Clock skew allowed on exp and nbf of notification tokens: 5 minutes, as
+# Microsoft's own token validators allow by default.
+TOKEN_LEEWAY: Final = 300.0
+# The longest access token lifetime believed (Entra ID issues about an hour).
+MAX_TOKEN_LIFETIME: Final = 86400.0
 ISSUERS: Final = frozenset(
     {"https://graph.microsoft.com", "https://api.botframework.com"}
 )
@@ -92,17 +95,23 @@ class AccessTokens:
         )
         if reply.failed:
             raise token_error(reply)
-        try:
-            data = json.loads(reply.text)
-            token = data["access_token"]
-            lifetime = float(data["expires_in"])
-        except (ValueError, KeyError, TypeError) as err:
-            raise ProviderUnavailableError(
-                f"{ENTRA_ID} answered without a token"
-            ) from err
-        if not isinstance(token, str) or not token:
+        data = parse_object(reply.text) or {}
+        token = non_empty_text(data.get("access_token"))
+        # expires_in is a number of seconds; some servers send it as a string.
+        lifetime = _seconds(data.get("expires_in"))
+        if token is None or lifetime is None or lifetime <= 0:
             raise ProviderUnavailableError(f"{ENTRA_ID} answered without a token")
-        return token, lifetime
+        return token, min(lifetime, MAX_TOKEN_LIFETIME)
+
+
+def _seconds(value: Any) -> float | None:
+    """Read a finite number of seconds, given as a number or a string."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    return finite_number(value)
 
 
 def token_error(reply: Reply) -> ProviderError:
@@ -137,6 +146,16 @@ def token_error(reply: Reply) -> ProviderError:
     return ProviderError(described)
 
 
+def key_names(source: Mapping[str, Any]) -> list[str]:
+    """Return what names a key in a JWT header or a JWKS entry: kid, then x5t.
+
+    Microsoft names a key by its id, by its certificate's thumbprint, or both;
+    a token naming it by x5t alone is as good as one naming its kid.
+    """
+    names = (source.get("kid"), source.get("x5t"))
+    return [name for name in names if isinstance(name, str) and name]
+
+
 class NotificationTokens:
     """Checks the Bearer JWT of Microsoft's notifications against its keys."""
 
@@ -168,13 +187,17 @@ class NotificationTokens:
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidSignatureError("no Bearer token")
         token = token.strip()
+        if not token.isascii():
+            # A JWT is base64url and dots; undecodable header bytes arrive as
+            # lone surrogates, which no JWT library can even encode.
+            raise InvalidSignatureError("malformed token")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as err:
             raise InvalidSignatureError("malformed token") from err
         if header.get("alg") not in ALGORITHMS:
             raise InvalidSignatureError("token not signed with RS256")
-        key = await self._signing_key(header.get("kid"))
+        key = await self._signing_key(key_names(header))
         try:
             claims = jwt.decode(
                 token,
@@ -192,16 +215,19 @@ class NotificationTokens:
             )
         except jwt.PyJWTError as err:
             raise InvalidSignatureError(f"token refused: {type(err).__name__}") from err
-        exp, nbf = claims["exp"], claims.get("nbf", now)
-        if not is_number(exp) or not is_number(nbf):
-            raise InvalidSignatureError("token times are not numbers")
+        # NaN and infinity are numbers to JSON, but no time: such a token
+        # would never expire.
+        exp, nbf = finite_number(claims["exp"]), finite_number(claims.get("nbf", now))
+        if exp is None or nbf is None:
+            raise InvalidSignatureError("token times are not finite numbers")
         if exp <= now - TOKEN_LEEWAY:
             raise InvalidSignatureError("token expired")
         if nbf > now + TOKEN_LEEWAY:
             raise InvalidSignatureError("token not valid yet")
 
-    async def _signing_key(self, kid: Any) -> Any:
-        if not isinstance(kid, str) or not kid:
+    async def _signing_key(self, names: list[str]) -> Any:
+        """Return the key the token names (by kid, else x5t), fetching new keys."""
+        if not names:
             raise InvalidSignatureError("token names no key id")
         async with self._lock:
             now = self._clock()
@@ -215,9 +241,9 @@ class NotificationTokens:
             )
             if stale and due:
                 await self._fetch_keys(now, with_config=True)
-            elif kid not in self._keys and due:
+            elif not any(name in self._keys for name in names) and due:
                 await self._fetch_keys(now, with_config=False)
-            key = self._keys.get(kid)
+            key = next((self._keys[name] for name in names if name in self._keys), None)
         if key is None and self._config_fetched_at is None:
             # The last fetch failed a moment ago: not the sender's fault.
             raise ProviderUnavailableError("Microsoft's signing keys are unavailable")
@@ -235,14 +261,18 @@ class NotificationTokens:
                 raise ProviderUnavailableError("OpenID configuration has no jwks_uri")
             self._jwks_uri = jwks_uri
         jwks = await self._get_json(self._jwks_uri, "signing keys")
+        items = jwks.get("keys")
         keys: dict[str, Any] = {}
-        for item in jwks.get("keys") or []:
-            if not isinstance(item, dict) or not isinstance(item.get("kid"), str):
+        for item in items if isinstance(items, list) else []:
+            names = key_names(item) if isinstance(item, dict) else []
+            if not names:
                 continue
             try:
-                keys[item["kid"]] = jwt.PyJWK(item).key
-            except jwt.PyJWTError:
+                key = jwt.PyJWK(item).key
+            except jwt.PyJWTError, ValueError, TypeError:
                 continue  # a key type we cannot use: not one Graph signs with
+            # Found by its id and by its thumbprint, however a token names it.
+            keys.update(dict.fromkeys(names, key))
         self._keys = keys
         if with_config:
             self._config_fetched_at = now
@@ -261,7 +291,7 @@ class NotificationTokens:
                 f"cannot read Microsoft's {what}: HTTP {reply.status}"
             )
         try:
-            data = json.loads(reply.text)
+            data = load_json(reply.text)
         except ValueError as err:
             raise ProviderUnavailableError(f"Microsoft's {what} is not JSON") from err
         if not isinstance(data, dict):

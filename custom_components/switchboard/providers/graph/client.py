@@ -55,9 +55,16 @@ class GraphClient:
         graph_url: str | None = None,
         login_url: str | None = None,
         openid_configuration_url: str = OPENID_CONFIGURATION_URL,
+        scope: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Keep the session and credentials; nothing is sent yet."""
+        """Keep the session and credentials; nothing is sent yet.
+
+        `graph_url` and `login_url` move where requests go (a proxy, a local
+        simulator); the token is still asked for the cloud's own Graph
+        (`https://graph.microsoft.com/.default`), which is what Entra ID
+        issues tokens for, unless `scope` names another.
+        """
         if cloud not in CLOUDS:
             raise ProviderError(f"unknown Microsoft cloud {cloud!r}")
         roots = CLOUDS[cloud]
@@ -72,8 +79,9 @@ class GraphClient:
             token_url=f"{login}/{path_segment(tenant_id)}/oauth2/v2.0/token",
             form={
                 "client_id": client_id,
-                # .default must name the Graph root the token is for.
-                "scope": f"{self._graph_url}/.default" if graph_url else roots.scope,
+                # .default names the Graph the token is for: the cloud's, not
+                # whatever address requests go through.
+                "scope": scope or roots.scope,
                 "client_secret": client_secret,
                 "grant_type": "client_credentials",
             },

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-import json
 from typing import Final
 
 from ..kernel.http import Reply
+from ..kernel.payload import load_json
 from ..kernel.retry_after import retry_after
 from ..kernel.values import trimmed_text
 from ..model import (
@@ -71,7 +71,7 @@ def graph_error(reply: Reply, action: CallAction | None) -> ProviderError:
 def _error_fields(text: str) -> tuple[str | None, str, str | None]:
     """Read Graph's {"error": {...}}: its code, message and request id."""
     try:
-        error = json.loads(text)["error"]
+        error = load_json(text)["error"]
     except ValueError, KeyError, TypeError:
         return None, "Microsoft Graph error", None
     if not isinstance(error, dict):

@@ -10,13 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-import json
+import logging
 import re
 from typing import Any, Final
 
 from ..kernel.memory import BoundedMap
+from ..kernel.payload import load_payload
 from ..kernel.raw import raw_fields
-from ..kernel.values import integer, parse_direction, trimmed_text
+from ..kernel.values import (
+    first_text,
+    integer,
+    non_empty_text,
+    parse_direction,
+    trimmed_text,
+)
 from ..model import (
     CallAction,
     CallEvent,
@@ -49,10 +56,13 @@ RANKS: Final = {
     "terminating": 3,
     "terminated": 4,
 }
-ENDED_RANK: Final = 4
 ANSWERED_STATES: Final = frozenset(
     {"established", "hold", "transferring", "transferAccepted"}
 )
+# Graph's enums are camelCase, but case is not promised everywhere
+# (UNCONFIRMED): state and change names are read in any case.
+STATE_NAMES: Final = {name.lower(): name for name in RANKS}
+CHANGES: Final = frozenset({"created", "updated", "deleted"})
 SIP_DECLINE: Final = 603
 # 408/1106: "An acknowledgement was not received for the call acceptance in the
 # allotted time": nobody answered within the window.
@@ -62,6 +72,7 @@ NO_ACKNOWLEDGEMENT: Final = (408, 1106)
 RAW_FIELDS: Final = ("state", "direction", "callChainId")
 
 _CALL_PATH = re.compile(r"(?:^|/)calls/([^/?#]+)([^?#]*)")
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -89,14 +100,15 @@ class NotificationReader:
         Raises ResendRequestedError for anything else, and InvalidPayloadError
         when not one of its notifications is readable.
         """
-        try:
-            envelope = json.loads(body)
-        except ValueError as err:
-            raise InvalidPayloadError("notification body is not JSON") from err
+        envelope = load_payload(body, "notification body")
         items = envelope.get("value") if isinstance(envelope, dict) else None
         kind = envelope.get("@odata.type") if isinstance(envelope, dict) else None
         if not isinstance(items, list) or (
-            kind is not None and str(kind).removeprefix("#") != NOTIFICATIONS_TYPE
+            kind is not None
+            and (
+                not isinstance(kind, str)
+                or kind.removeprefix("#").lower() != NOTIFICATIONS_TYPE.lower()
+            )
         ):
             # The first delivery of an incoming call may come in the legacy
             # (Skype) format; answering 204 makes Microsoft resend it in the Graph
@@ -105,10 +117,14 @@ class NotificationReader:
             raise ResendRequestedError("not a commsNotifications envelope")
         events: list[CallEvent] = []
         unreadable = 0
-        for item in items:
+        for index, item in enumerate(items):
             try:
                 event = self._notification(item, now)
-            except InvalidPayloadError:
+            except InvalidPayloadError as err:
+                # One odd notification spoils only itself: the rest apply.
+                _LOGGER.debug(
+                    "Skipped notification %s of %s: %s", index, len(items), err
+                )
                 unreadable += 1
                 continue
             if event is not None:
@@ -134,9 +150,9 @@ class NotificationReader:
 
         None when it carries no state, or one we do not know.
         """
-        state_value = data.get("state")
-        deleted = change == "deleted"
-        if not deleted and state_value not in RANKS:
+        state_value = _state_name(data.get("state"))
+        name = "terminated" if change == "deleted" else state_value
+        if name is None:
             return None  # media, tones without state
         notes = self.notes(call_id, now)
         known = notes.rank >= 0
@@ -145,10 +161,8 @@ class NotificationReader:
         direction = parse_direction(data.get("direction"))
         if direction is not None and notes.direction is None:
             notes.direction = direction
-        state, actions = _neutral(
-            "terminated" if deleted else str(state_value), notes.direction
-        )
-        rank = ENDED_RANK if deleted else RANKS[str(state_value)]
+        state, actions = _neutral(name, notes.direction)
+        rank = RANKS[name]
         if rank < notes.rank:
             # Out of order: give it an order below the one already applied.
             order = (notes.rank_at, rank)
@@ -158,7 +172,7 @@ class NotificationReader:
             order = (now, rank)
         at = datetime.fromtimestamp(now, UTC)
         remote_number, remote_name = _party(data.get("source"))
-        etag = data.get("@odata.etag")
+        etag = non_empty_text(data.get("@odata.etag"))
         return CallEvent(
             event_id=(
                 f"{call_id}:{change}:{state_value or '-'}:{etag or '-'}"
@@ -187,8 +201,9 @@ class NotificationReader:
         if not isinstance(item, dict):
             raise InvalidPayloadError("notification is not an object")
         change = item.get("changeType")
+        change = change.lower() if isinstance(change, str) else None
         data = item.get("resourceData")
-        if change not in {"created", "updated", "deleted"}:
+        if change not in CHANGES:
             raise InvalidPayloadError("notification without a changeType")
         if isinstance(data, list):
             return None  # a collection: participants roster, no call state
@@ -196,8 +211,15 @@ class NotificationReader:
             data = {}
         if not isinstance(data, dict):
             raise InvalidPayloadError("resourceData is not an object")
-        resource = item.get("resourceUrl") or data.get("@odata.id")
-        match = _CALL_PATH.search(resource) if isinstance(resource, str) else None
+        state = data.get("state")
+        if state is not None and not isinstance(state, str):
+            raise InvalidPayloadError("state is not a string")
+        # `resource` is the older name of resourceUrl (UNCONFIRMED which
+        # deliveries still send it): either names the call.
+        resource = first_text(item, ("resourceUrl", "resource")) or non_empty_text(
+            data.get("@odata.id")
+        )
+        match = _CALL_PATH.search(resource) if resource is not None else None
         if match is None:
             return None  # not a call (content sharing and the like)
         call_id, rest = match.group(1), match.group(2).strip("/")
@@ -205,7 +227,12 @@ class NotificationReader:
             # Operations (playPrompt, ...) and participants carry no call state;
             # answer, reject and hang-up create no operation.
             return None
-        return self.event(call_id, str(change), data, now)
+        return self.event(call_id, change, data, now)
+
+
+def _state_name(value: Any) -> str | None:
+    """Return a call state's name as RANKS spells it, in any case; else None."""
+    return STATE_NAMES.get(value.lower()) if isinstance(value, str) else None
 
 
 def _raw(change: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-import json
 from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import aiohttp
 
 from ..model import ProviderError, ProviderUnavailableError
+from .payload import load_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ def parse_object(text: str) -> dict[str, Any] | None:
     if not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError:
         return None
     return data if isinstance(data, dict) else {}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import math
 import sys
-from typing import Any
+from typing import Any, Final
+
+from .values import is_text
 
 type RawValue = str | int | float | bool
 
@@ -13,6 +16,8 @@ MAX_TEXT = 120
 # States, causes and event names repeat from call to call: shorter strings are
 # interned, so thousands of live calls share one copy of each.
 MAX_SHARED = 32
+# Diagnostics are JSON: a number must be finite, and an integer fit 64 bits.
+MAX_INTEGER: Final = 2**63 - 1
 
 
 def raw_fields(
@@ -20,8 +25,9 @@ def raw_fields(
 ) -> dict[str, RawValue]:
     """Keep `source`'s values of `keys`, and the `named` values, that are scalars.
 
-    None, lists and objects are left out; strings are cut at MAX_TEXT. (A
-    plain loop: this runs for every event.)
+    None, lists, objects and what JSON cannot carry out (NaN, infinity,
+    integers past 64 bits, lone surrogates) are left out; strings are cut
+    at MAX_TEXT. (A plain loop: this runs for every event.)
     """
     kept: dict[str, RawValue] = {}
     for key in keys:
@@ -33,6 +39,12 @@ def raw_fields(
 
 def _keep(kept: dict[str, RawValue], key: str, value: Any) -> None:
     if isinstance(value, str):
-        kept[key] = sys.intern(value) if len(value) <= MAX_SHARED else value[:MAX_TEXT]
-    elif isinstance(value, int | float):  # bool is an int
+        if is_text(value):
+            kept[key] = (
+                sys.intern(value) if len(value) <= MAX_SHARED else value[:MAX_TEXT]
+            )
+    elif isinstance(value, int):  # bool is an int
+        if -MAX_INTEGER <= value <= MAX_INTEGER:
+            kept[key] = value
+    elif isinstance(value, float) and math.isfinite(value):
         kept[key] = value
