@@ -61,7 +61,7 @@ def test_every_action_is_described_and_has_an_icon() -> None:
     for name, service in services.items():
         assert strings[name]["name"]
         assert strings[name]["description"]
-        assert set(service["fields"]) == set(strings[name]["fields"])
+        assert set(service.get("fields", {})) == set(strings[name].get("fields", {}))
 
 
 def test_every_translation_key_the_code_raises_exists() -> None:
@@ -69,7 +69,7 @@ def test_every_translation_key_the_code_raises_exists() -> None:
     code = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
     keys |= {f"no_call_to_{action}" for action in ("answer", "reject", "hangup")}
-    issues = {"no_webhook_url", "no_https_url", "webhook_url_changed"}
+    issues = {"no_webhook_url", "no_https_url", "webhook_url_changed", "stream_refused"}
     keys -= {*issues, "cloud"}  # issues and a selector
     keys -= {key for platform in strings["entity"].values() for key in platform}
     assert keys <= set(strings["exceptions"])

@@ -12,14 +12,21 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util.hass_dict import HassKey
 
-from .calls import CallBook, CallListener
+from .calls import CallBook, CallChange, CallListener
 from .const import DOMAIN, LOGGER
 from .providers.base import (
     KeepAliveProvider,
@@ -54,6 +61,11 @@ type SwitchboardConfigEntry = ConfigEntry[SwitchboardHub]
 RECONCILE_INTERVAL = timedelta(minutes=2)
 # Graph ends a call that hears no keepAlive within 45 minutes; say it sooner.
 KEEP_ALIVE_INTERVAL = timedelta(minutes=15)
+# The repair issue of a stream the server ended for good (Bayeux reconnect
+# "none"), and the entries whose stream it ended: True until the next set-up
+# has been refused once without asking the server.
+STREAM_REFUSED_ISSUE = "stream_refused"
+_REFUSED_STREAMS: HassKey[dict[str, bool]] = HassKey(f"{DOMAIN}_refused_streams")
 # States a call reaches only after events we would have seen first.
 _LATE_STATES = (CallState.TALKING, CallState.ON_HOLD)
 # Where an answered call is.
@@ -120,10 +132,16 @@ class SwitchboardHub:
     # --- setting up and tearing down ---
 
     async def async_first_read(self) -> None:
-        """Check the account and list its devices; raises ProviderError."""
+        """Check the account and list its devices; raises ProviderError.
+
+        After the server ended the stream for good, also raises
+        ConfigEntryNotReady until it takes a stream again.
+        """
         await self.provider.async_get_account()
         devices = await self.provider.async_get_devices()
         self.devices = {device.device_id: device for device in devices}
+        if self._stream is not None:
+            await self._async_check_refused_stream(self._stream)
 
     @callback
     def async_start(self) -> None:
@@ -187,9 +205,25 @@ class SwitchboardHub:
             event.state in _LATE_STATES and not self.calls.knows(event.call_id)
             for event in events
         )
-        self.calls.apply_all(events)
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            for event in events:
+                self._log_applied(event, self.calls.apply(event))
+        else:
+            self.calls.apply_all(events)
         if gap:
             self.async_schedule_reread()
+
+    def _log_applied(self, event: CallEvent, change: CallChange | None) -> None:
+        LOGGER.debug(
+            "%s: %s for call %s: %s",
+            self.provider_name,
+            event.raw.get("event", event.state),
+            event.call_id,
+            f"now {change.call.state}"
+            + (f" ({change.event_type})" if change.event_type else "")
+            if change
+            else "no change (repeated, older or of a call that ended)",
+        )
 
     @callback
     def async_schedule_reread(self) -> None:
@@ -218,11 +252,19 @@ class SwitchboardHub:
                 "Could not re-read the calls of %s: %s", self.entry.title, err
             )
             return
-        self.calls.reconcile(events, live_before, datetime.now(UTC))
+        changes = self.calls.reconcile(events, live_before, datetime.now(UTC))
+        LOGGER.debug(
+            "%s: re-read %d live calls, %d changed",
+            self.provider_name,
+            len(events),
+            len(changes),
+        )
 
     async def _async_look_up_each(self) -> None:
-        for call in self.calls.live_calls():
+        calls = self.calls.live_calls()
+        for call in calls:
             await self._async_refresh(call, log_failure=LOGGER.warning)
+        LOGGER.debug("%s: looked up %d live calls", self.provider_name, len(calls))
 
     async def _async_keep_alive(
         self, keeper: KeepAliveProvider, _now: datetime
@@ -246,6 +288,79 @@ class SwitchboardHub:
         except AuthenticationError:
             self._on_stream_connection(connected=False)
             self.entry.async_start_reauth(self.hass)
+        except ProviderError as err:
+            self._on_stream_connection(connected=False)
+            self._async_stream_refused(err)
+        except Exception:  # noqa: BLE001 - logged with its traceback
+            # Never silent: the devices say the stream is gone, the log says why.
+            LOGGER.exception("The event stream of %s stopped", self.entry.title)
+            self._on_stream_connection(connected=False)
+
+    @callback
+    def _async_stream_refused(self, err: ProviderError) -> None:
+        """Take the server's word that the stream ended: HA brings it back.
+
+        Bayeux's reconnect "none" rules out a new handshake of our own. The
+        entry is reloaded instead, and that set-up fails at once (see
+        _async_check_refused_stream): Home Assistant then retries it with its
+        own back-off. A reload is the way there because that back-off counts
+        the failed set-ups of an entry in a row (ConfigEntry._tries, reset
+        once it loads): a refusal must surface in a set-up to be backed off.
+        """
+        entry = self.entry
+        LOGGER.warning(
+            "%s ended the event stream of %s and asked not to reconnect;"
+            " Home Assistant sets the entry up again later",
+            self.provider_name,
+            entry.title,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{STREAM_REFUSED_ISSUE}_{entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=STREAM_REFUSED_ISSUE,
+            translation_placeholders={
+                "title": entry.title,
+                "provider": self.provider_name,
+                "error": str(err),
+            },
+        )
+        self.hass.data.setdefault(_REFUSED_STREAMS, {})[entry.entry_id] = True
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    async def _async_check_refused_stream(self, stream: StreamProvider) -> None:
+        """Set up again after the server ended the stream: only once it agrees.
+
+        The first set-up after the refusal asks the server nothing and raises
+        ConfigEntryNotReady: Home Assistant retries in 5 s, then doubles the
+        wait up to 10 minutes while the entry stays in SETUP_RETRY. Each retry
+        opens a stream once and leaves (async_check_stream); while the server
+        still refuses, that raises ProviderUnavailableError, which
+        async_setup_entry turns into ConfigEntryNotReady again.
+        """
+        refused = self.hass.data.get(_REFUSED_STREAMS, {})
+        entry_id = self.entry.entry_id
+        if entry_id not in refused:
+            return
+        if refused[entry_id]:
+            refused[entry_id] = False
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key=STREAM_REFUSED_ISSUE,
+                translation_placeholders={"provider": self.provider_name},
+            )
+        await stream.async_check_stream()
+        del refused[entry_id]
+
+    @callback
+    def _async_clear_refusal(self) -> None:
+        """Drop the repair issue of a refused stream: it is back."""
+        self.hass.data.get(_REFUSED_STREAMS, {}).pop(self.entry.entry_id, None)
+        ir.async_delete_issue(
+            self.hass, DOMAIN, f"{STREAM_REFUSED_ISSUE}_{self.entry.entry_id}"
+        )
 
     @callback
     def _on_stream_connection(self, connected: bool) -> None:
@@ -256,6 +371,7 @@ class SwitchboardHub:
             if self._stream_ever_connected:
                 LOGGER.info("The event stream of %s is back", self.entry.title)
             self._stream_ever_connected = True
+            self._async_clear_refusal()
             # Events may have been missed while it was down (or before it began).
             self.async_schedule_reread()
         else:
@@ -277,6 +393,14 @@ class SwitchboardHub:
         options: Mapping[str, Any] | None = None,
     ) -> Call:
         """Perform `action`; nothing changes state unless the provider agrees."""
+        if not self.available:
+            # Without its event stream the hub cannot see the call's state:
+            # acting blind could answer a call that is long gone.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="stream_down",
+                translation_placeholders={"provider": self.provider_name},
+            )
         if action not in self.provider.supported_actions:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -300,6 +424,14 @@ class SwitchboardHub:
         async def _async_perform() -> None:
             nonlocal tries
             tries += 1
+            LOGGER.debug(
+                "%s: %s call %s on %s (try %d)",
+                self.provider_name,
+                action,
+                call.call_id,
+                device.name,
+                tries,
+            )
             await self.provider.async_perform(action, call, device, validated)
 
         try:
@@ -315,7 +447,17 @@ class SwitchboardHub:
                 # A timed-out first try went through, so the retry was refused:
                 # the provider shows the call where the action wanted it.
                 return call.copy()
+            LOGGER.debug(
+                "%s: %s call %s refused: %s",
+                self.provider_name,
+                action,
+                call.call_id,
+                err,
+            )
             raise self._translate(err, action) from err
+        LOGGER.debug(
+            "%s: %s call %s accepted", self.provider_name, action, call.call_id
+        )
         if action is CallAction.ANSWER:
             self.calls.confirm_answered(call.call_id)
         return call.copy()

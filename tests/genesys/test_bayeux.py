@@ -12,7 +12,10 @@ import aiohttp
 import pytest
 
 from custom_components.switchboard.providers import bayeux
-from custom_components.switchboard.providers.bayeux import BayeuxClient
+from custom_components.switchboard.providers.bayeux import (
+    BayeuxClient,
+    StreamRefusedError,
+)
 from custom_components.switchboard.providers.genesys import basic_authorization
 from custom_components.switchboard.providers.model import AuthenticationError
 from tests.simulators.genesys import GenesysSimulator
@@ -292,9 +295,6 @@ async def test_refused_subscription_starts_over(
             id="handshake advised",
         ),
         pytest.param(
-            {"successful": True, "advice": {"reconnect": "none"}}, 2, id="none"
-        ),
-        pytest.param(
             {"successful": False, "error": "402::Unknown client"}, 2, id="unknown"
         ),
         pytest.param(
@@ -305,11 +305,6 @@ async def test_refused_subscription_starts_over(
             },
             2,
             id="refused with handshake",
-        ),
-        pytest.param(
-            {"successful": False, "error": "400::bad", "advice": {"reconnect": "none"}},
-            2,
-            id="refused for good",
         ),
     ],
 )
@@ -327,6 +322,31 @@ async def test_connect_replies_follow_the_advice(
         await sim.wait_for_delivered()
     assert sim.handshakes == handshakes
     assert [m["data"] for m in run.messages] == [{"n": 1}]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"successful": True, "advice": {"reconnect": "none"}}, id="none"),
+        pytest.param(
+            {"successful": False, "error": "400::bad", "advice": {"reconnect": "none"}},
+            id="refused for good",
+        ),
+    ],
+)
+async def test_reconnect_none_stops_without_a_new_handshake(
+    client: BayeuxClient, sim: GenesysSimulator, fields: dict[str, Any]
+) -> None:
+    # Bayeux 1.0: "none" forbids the client a new handshake or connect.
+    sim.fail_next(200, body=reply(CONNECT, **fields), channel=CONNECT)
+    run = Run(client)
+    with pytest.raises(StreamRefusedError, match="advised not to reconnect"):
+        await run.task
+    assert run.connections == [True, False]
+    assert sim.handshakes == 1
+    assert [r.channels for r in sim.requests] == [[HANDSHAKE], [SUBSCRIBE], [CONNECT]]
+    assert not client.connected
+    assert client.client_id is None
 
 
 async def test_forbidden_connect_starts_over(

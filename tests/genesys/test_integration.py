@@ -66,17 +66,23 @@ PUBLIC = "sensor.15550100777_call"
 PUBLIC_EVENT = "event.15550100777_call_activity"
 PUBLIC_BUTTON = "button.15550100777_answer"
 PUBLIC_HANG_UP = "button.15550100777_hang_up"
+GLANCE_SENSORS = ("caller", "missed_calls", "last_call")
 # Genesys cannot reject, so no device has a Decline button.
-ENTITIES = (
+DESK_ENTITIES = (
     DESK,
+    *(f"sensor.5005_{key}" for key in GLANCE_SENSORS),
     DESK_EVENT,
     DESK_BUTTON,
     DESK_HANG_UP,
+)
+PUBLIC_ENTITIES = (
     PUBLIC,
+    *(f"sensor.15550100777_{key}" for key in GLANCE_SENSORS),
     PUBLIC_EVENT,
     PUBLIC_BUTTON,
     PUBLIC_HANG_UP,
 )
+ENTITIES = DESK_ENTITIES + PUBLIC_ENTITIES
 CALLER = "+15557654321"
 UNREACHABLE = "http://127.0.0.1:9"
 STREAM_LOST = "Lost the event stream of Kristi Sippola"
@@ -276,7 +282,8 @@ async def test_flow_adds_the_agent(
         ),
         pytest.param({}, 503, {"base": "cannot_connect"}, id="gws down"),
         pytest.param({}, 403, {"base": "unknown"}, id="gws forbids"),
-        pytest.param({"path": "/gws"}, None, {"base": "unknown"}, id="not gws"),
+        # /gws/api/v2/me is not found: the URL is not Web Services' own.
+        pytest.param({"path": "/gws"}, None, {"base": "wrong_api_url"}, id="not gws"),
     ],
 )
 @pytest.mark.usefixtures("genesys_fast")
@@ -424,6 +431,9 @@ async def test_reconfigure(
         "example_url": "https://gws.example.com",
         "example_context_url": "https://gws.example.com/cloud-web",
         "api_path": "/api/v2",
+        # For the error of a URL that does not answer as Web Services.
+        "api_name": "Genesys Web Services",
+        "api_url_example": "https://gws.example.com",
     }
     # The current settings are shown; the password never is.
     assert suggested(result) == {
@@ -494,8 +504,8 @@ async def test_every_agent_device_is_a_device(
     assert desk.manufacturer == "Genesys"
     assert desk.identifiers == {(DOMAIN, f"{genesys.user_id}_{desk_id}")}
     for name, entities in (
-        (GENESYS_DESK, ENTITIES[:4]),
-        (GENESYS_PUBLIC, ENTITIES[4:]),
+        (GENESYS_DESK, DESK_ENTITIES),
+        (GENESYS_PUBLIC, PUBLIC_ENTITIES),
     ):
         on_device = er.async_entries_for_device(entity_registry, devices[name].id)
         assert sorted(entity.entity_id for entity in on_device) == sorted(entities)

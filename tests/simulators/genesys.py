@@ -35,14 +35,19 @@ destination)``, ``answer``, ``remote_answer``, ``hold``, ``retrieve``,
 Faults: ``fail_next(status, status_code=..., message=..., body=...,
 path_contains=..., channel=..., count=..., retry_after=...)``,
 ``slow_next(seconds, ...)``, ``refuse_handshakes(reconnect="none")``,
-``drop_connections()`` (pending long-polls cut), ``expire_clients()``
-(next connect: 402 unknown client), ``go_offline()`` / ``go_online()``
-(503 for everything, long-polls cut), ``invalidate_csrf()`` (every session
-forgotten), ``duplicate_next(count)``, ``hold_messages()`` /
+``drop_connections()`` (pending long-polls cut), ``expire_clients(error=...,
+advice=...)`` (next connect: "402::Unknown client" with ``reconnect:
+handshake`` advice, or the error given, with or without advice),
+``refuse_streams(successful=True)`` / ``accept_streams()`` (every connect
+answered ``reconnect: none``, the client forgotten), ``go_offline()`` /
+``go_online()`` (503 for everything, long-polls cut), ``await
+restart(downtime)`` (connections refused for ``downtime`` seconds, then
+back without any CometD client or HTTP session), ``invalidate_csrf()``
+(every session forgotten), ``duplicate_next(count)``, ``hold_messages()`` /
 ``release_messages(reverse=True)``. A Public network device has no Answer.
 
-Log: ``requests`` (every API request), ``published`` (every message),
-``handshakes``, ``calls[call_id].operations``.
+Log: ``requests`` (every API request, with its monotonic time ``at``),
+``published`` (every message), ``handshakes``, ``calls[call_id].operations``.
 
 Standalone, from the repository root (``--help`` lists the routes)::
 
@@ -220,7 +225,9 @@ def _channels(body: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class SimRequest(base.SimRequest):
-    """One API request received by the simulator."""
+    """One API request received by the simulator, at ``at`` (time.monotonic)."""
+
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def channels(self) -> list[str]:
@@ -385,6 +392,11 @@ class GenesysSimulator(Simulator[SimRequest]):
         self._holding = False
         self._held: list[Message] = []
         self._offline = False
+        # How the server answers a client it does not know.
+        self.unknown_client_error = "402::Unknown client"
+        self.unknown_client_advice = True
+        # None: connects are served; else the "successful" of a reconnect none.
+        self._stream_refusal: bool | None = None
         self._cuts = 0
         self._changed = asyncio.Event()
         self._closed = asyncio.Event()
@@ -751,12 +763,58 @@ class GenesysSimulator(Simulator[SimRequest]):
         for client in self._clients.values():
             self._wake(client)
 
-    def expire_clients(self) -> None:
-        """Forget every CometD client: their next connect gets 402."""
+    def expire_clients(
+        self, *, error: str | None = None, advice: bool | None = None
+    ) -> None:
+        """Forget every CometD client: their next connect gets "unknown client".
+
+        That is "402::Unknown client" with ``reconnect: handshake`` advice,
+        unless ``error`` (e.g. "401::Authentication invalid") or ``advice``
+        (False: none at all) say otherwise; what they say stays.
+        """
+        if error is not None:
+            self.unknown_client_error = error
+        if advice is not None:
+            self.unknown_client_advice = advice
         for client in self._clients.values():
             client.gone = True
             self._wake(client)
         self._clients.clear()
+
+    def refuse_streams(self, *, successful: bool = True) -> None:
+        """Answer every connect ``reconnect: none`` and forget its client.
+
+        Pending connects are answered at once. ``successful`` is the reply's
+        (True: a server ending the session cleanly).
+        """
+        self._stream_refusal = successful
+        for client in self._clients.values():
+            self._wake(client)
+
+    def accept_streams(self) -> None:
+        """Serve connects again."""
+        self._stream_refusal = None
+
+    async def restart(self, downtime: float) -> None:
+        """Go down as a restarting server does; serve again after ``downtime`` s.
+
+        Pending long-polls are cut and new connections refused; the server
+        comes back on the same port knowing no CometD client and no HTTP
+        session (cookies and CSRF tokens are stale).
+        """
+        runner = self._runner
+        if runner is None:
+            raise RuntimeError("the simulator is not serving")
+        host, port = runner.addresses[0][:2]
+        self.drop_connections()
+        for site in list(runner.sites):
+            await site.stop()
+        if runner.server is not None:
+            await runner.server.shutdown(self.shutdown_timeout)
+        self.expire_clients()
+        self._sessions.clear()
+        await asyncio.sleep(downtime)
+        await web.TCPSite(runner, host, port).start()
 
     def go_offline(self) -> None:
         """Answer every API request with 503 and cut pending long-polls."""
@@ -1063,15 +1121,16 @@ class GenesysSimulator(Simulator[SimRequest]):
             "timeout": int(self.cometd_timeout * 1000),
         }
 
-    @staticmethod
-    def _unknown(message: Message) -> Message:
-        return {
+    def _unknown(self, message: Message) -> Message:
+        reply: Message = {
             "channel": message.get("channel"),
             "id": message.get("id"),
             "successful": False,
-            "error": "402::Unknown client",
-            "advice": {"reconnect": "handshake", "interval": 0},
+            "error": self.unknown_client_error,
         }
+        if self.unknown_client_advice:
+            reply["advice"] = {"reconnect": "handshake", "interval": 0}
+        return reply
 
     async def _notifications(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -1214,6 +1273,8 @@ class GenesysSimulator(Simulator[SimRequest]):
                     "error": "406::Unsupported connection type",
                 }
             ]
+        if self._stream_refusal is not None:
+            return [self._refused(client, reply)]
         client.unacknowledged = False
         timeout = self.cometd_timeout
         advice = message.get("advice")
@@ -1234,6 +1295,7 @@ class GenesysSimulator(Simulator[SimRequest]):
                 and not self._closing
                 and cuts == self._cuts
                 and generation == client.poll_generation
+                and self._stream_refusal is None
             ):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -1245,10 +1307,26 @@ class GenesysSimulator(Simulator[SimRequest]):
             client.last_seen = time.monotonic()
         if cuts != self._cuts:
             return None
+        if self._stream_refusal is not None:
+            return [self._refused(client, reply)]
         messages, client.queue = client.queue, []
         client.unacknowledged = bool(messages) and not client.gone
         self._touch()
         return [*messages, {**reply, "successful": True, "advice": self._advice()}]
+
+    def _refused(self, client: _CometClient, reply: Message) -> Message:
+        """End the client's session: reconnect none (no handshake, no connect)."""
+        client.gone = True
+        self._clients.pop(client.client_id, None)
+        self._touch()
+        refusal: Message = {
+            **reply,
+            "successful": self._stream_refusal,
+            "advice": {"reconnect": "none", "interval": 0},
+        }
+        if not self._stream_refusal:
+            refusal["error"] = "403::Session ended by the server"
+        return refusal
 
     # -------------------------------------------------------- control routes
 

@@ -130,8 +130,16 @@ class StreamProvider(Provider, Protocol):
         Calls `on_connection(True)` each time the stream is established and
         subscribed (the caller then reconciles), and `on_connection(False)` once
         when it drops. Raises AuthenticationError when the server refuses the
-        credentials for good; every other failure is retried with a capped
-        back-off forever.
+        credentials for good, and ProviderUnavailableError when it ends the
+        stream and forbids coming back on our own (Bayeux reconnect "none");
+        every other failure is retried with a capped back-off forever.
+        """
+
+    async def async_check_stream(self) -> None:
+        """Open the stream once and leave it; raise what would stop async_stream.
+
+        AuthenticationError or ProviderUnavailableError, as async_stream would
+        raise them, or ProviderUnavailableError when the server is unreachable.
         """
 
     async def async_stop(self) -> None:

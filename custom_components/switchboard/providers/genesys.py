@@ -32,7 +32,7 @@ from .kernel.memory import BoundedMap
 from .kernel.options import OptionSchema, check_options
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
-from .kernel.values import first_text, integer, non_empty_text
+from .kernel.values import first_text, integer, is_text, non_empty_text
 from .model import (
     Account,
     ActionNotAllowedError,
@@ -46,6 +46,7 @@ from .model import (
     Device,
     Direction,
     EndReason,
+    NotTheApiError,
     PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
@@ -61,6 +62,11 @@ CALL_MESSAGE: Final = "CallStateChangeMessage"
 # Calls remembered for their direction, whether they were answered, and ids.
 REMEMBERED_CALLS: Final = 512
 MAX_PLAIN_ERROR: Final = 200
+# Longest text of a message kept in an event id or a log line.
+MAX_NOTE: Final = 64
+MAX_LOGGED_ERROR: Final = 200
+# A call older than this (GWS's "duration", in seconds) is a malformed field.
+MAX_CALL_AGE: Final = 366 * 24 * 3600
 
 STATES: Final = {
     "ringing": CallState.RINGING,
@@ -255,8 +261,16 @@ class GenesysClient:
         await self._request("GET", "/me")
 
     async def async_get_account(self) -> Account:
-        """Name the agent (user id, full name); also picks up the CSRF token."""
-        user = (await self._request("GET", "/me")).get("user")
+        """Name the agent (user id, full name); also picks up the CSRF token.
+
+        Raises NotTheApiError when /me is not found: Web Services always has
+        it, so the URL is not Web Services' (a context path missing, say).
+        """
+        try:
+            me = await self._request("GET", "/me")
+        except CallNotFoundError as err:
+            raise NotTheApiError(str(err)) from err
+        user = me.get("user")
         if not isinstance(user, dict) or not user.get("id"):
             raise ProviderError("Genesys Web Services did not say who the user is")
         full_name = " ".join(
@@ -364,49 +378,67 @@ class GenesysClient:
     async def async_stream(
         self, on_events: EventsCallback, on_connection: ConnectionCallback
     ) -> None:
-        """Follow /v2/me/calls and /v2/me/devices until async_stop()."""
+        """Follow /v2/me/calls and /v2/me/devices until async_stop().
+
+        Raises AuthenticationError when GWS refuses the credentials, and
+        StreamRefusedError (a ProviderUnavailableError) when it ends the
+        stream and advises not to reconnect.
+        """
 
         def on_messages(messages: list[dict[str, Any]]) -> None:
-            events = [
-                event for message in messages for event in self.parse_message(message)
-            ]
-            if events:
+            if events := self.read_messages(messages):
                 on_events(events)
 
         await self._bayeux.run(on_messages, on_connection)
 
+    async def async_check_stream(self) -> None:
+        """Open a CometD session, poll once and leave: raise what stops a stream."""
+        await self._bayeux.check()
+
     async def async_stop(self) -> None:
         """Leave the CometD session; async_stream returns. A stopped client stays so."""
         await self._bayeux.stop()
+
+    def read_messages(self, messages: list[dict[str, Any]]) -> list[CallEvent]:
+        """Read the messages of one reply; one it cannot read costs only itself."""
+        events: list[CallEvent] = []
+        for message in messages:
+            try:
+                events.extend(self.parse_message(message))
+            except Exception:  # the other messages of the reply go on
+                _LOGGER.debug("Skipped an unreadable CometD message", exc_info=True)
+        return events
 
     def parse_message(self, message: Mapping[str, Any]) -> list[CallEvent]:
         """Read one CometD message; only CallStateChangeMessages carry calls.
 
         Bayeux delivers the messages of one connection in order, and GWS
         stamps them with nothing to sort by, so the client numbers them as
-        they arrive: a per-client sequence is a fair order.
+        they arrive: a per-client sequence is a fair order. A field of the
+        wrong type or out of range says nothing; a message without a call id
+        or a known state is skipped (logged at debug level).
         """
         data = message.get("data")
         if not isinstance(data, dict):
             return []
         if data.get("errorMessage") is not None:
+            error = data["errorMessage"]
             _LOGGER.warning(
-                "Genesys Web Services reported an error: %s", data["errorMessage"]
+                "Genesys Web Services reported an error: %s",
+                str(error)[:MAX_LOGGED_ERROR] if is_text(error) else "(unreadable)",
             )
             return []
         call = data.get("call")
-        if data.get("messageType", CALL_MESSAGE) != CALL_MESSAGE or not isinstance(
-            call, dict
-        ):
+        kind = data.get("messageType", CALL_MESSAGE)
+        if not (is_text(kind) and kind == CALL_MESSAGE and isinstance(call, dict)):
             return []
-        phone_number = data.get("phoneNumber")
         event = self._event(
             call,
             next(self._sequence),
             datetime.now(UTC),
-            source=str(data.get("notificationType") or "message"),
+            source=_note(data.get("notificationType")) or "message",
             stamp=_stamp(message, data),
-            phone_number=phone_number if isinstance(phone_number, str) else None,
+            phone_number=non_empty_text(data.get("phoneNumber")),
         )
         return [event] if event is not None else []
 
@@ -423,7 +455,9 @@ class GenesysClient:
         phone_number: str | None = None,
     ) -> CallEvent | None:
         call_id = self._call_id(item)
-        state = STATES.get(str(item.get("state", "")).lower())
+        name = item.get("state")
+        # An unknown state says nothing: it never moves a call, back or on.
+        state = STATES.get(str(name).lower()) if is_text(name) else None
         if call_id is None or state is None:
             _LOGGER.debug("Ignoring a call without id or known state")
             return None
@@ -447,7 +481,7 @@ class GenesysClient:
         return CallEvent(
             # A snapshot or refresh is news once; a message is the same news
             # when the server delivers it twice (same id, or same content).
-            event_id=f"{call_id}:{source}:{item.get('state')}:{stamp or sequence}",
+            event_id=f"{call_id}:{source}:{name}:{stamp or sequence}",
             call_id=call_id,
             order=(float(PHASES[state]), sequence),
             state=state,
@@ -471,7 +505,7 @@ class GenesysClient:
         ids = [
             value
             for key in ("id", "callUuid", "connId")
-            if isinstance(value := item.get(key), str) and value
+            if (value := non_empty_text(item.get(key)))
         ]
         if not ids:
             return None
@@ -488,8 +522,7 @@ class GenesysClient:
     ) -> tuple[tuple[str, ...], str | None]:
         """Return the device a call is on, and that device's number if known."""
         uri = non_empty_text(item.get("deviceUri"))
-        if uri:
-            device_id = uri.rstrip("/").rsplit("/", 1)[-1]
+        if uri and (device_id := uri.rstrip("/").rsplit("/", 1)[-1]):
             device = self._devices.get(device_id)
             return (device_id,), device.number if device else None
         for number in (phone_number, non_empty_text(item.get("dnis"))):
@@ -505,7 +538,8 @@ def _device(item: Mapping[str, Any]) -> Device | None:
     if not device_id:
         return None
     number = first_text(item, ("phoneNumber", "e164Number"))
-    public = str(item.get("telephonyNetwork", "")).lower() == "public"
+    network = item.get("telephonyNetwork")
+    public = is_text(network) and str(network).lower() == "public"
     return Device(
         device_id=device_id,
         name=number or device_id,
@@ -516,7 +550,7 @@ def _device(item: Mapping[str, Any]) -> Device | None:
 
 
 def _direction(call_type: Any, state: CallState) -> Direction | None:
-    kind = str(call_type or "").lower()
+    kind = str(call_type).lower() if is_text(call_type) else ""
     if kind == "inbound":
         return Direction.INCOMING
     if kind == "outbound":
@@ -571,32 +605,54 @@ def _remote(
 def _actions(capabilities: Any, state: CallState) -> frozenset[CallAction] | None:
     if not isinstance(capabilities, list):
         return frozenset() if state is CallState.ENDED else None
-    names = {str(capability).lower() for capability in capabilities}
+    names = {str(name).lower() for name in capabilities if is_text(name)}
     return frozenset(action for name, action in CAPABILITIES.items() if name in names)
 
 
 def _started_at(duration: Any, now: datetime) -> datetime | None:
-    """GWS gives a call's age in seconds, as a string ("22")."""
+    """GWS gives a call's age in seconds, as a string ("22").
+
+    A negative age, or one past MAX_CALL_AGE (a date out of range), says
+    nothing.
+    """
     seconds = integer(duration)
-    if seconds is None:
+    if seconds is None or not 0 <= seconds <= MAX_CALL_AGE:
         return None
-    return now - timedelta(seconds=max(0, seconds))
+    return now - timedelta(seconds=seconds)
 
 
-def _stamp(message: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+def _note(value: Any) -> str | None:
+    """Return a short text of a message (notificationType) to tell it apart."""
+    return str(value)[:MAX_NOTE] if is_text(value) and value else None
+
+
+def _stamp(message: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
     """Return what tells this message from another with the same state.
 
     The Bayeux message id when the server sets one, else the server's
     generation timestamp (seen in some samples), else the content itself.
     """
-    if message.get("id") is not None:
-        return f"id={message['id']}"
+    if (message_id := _scalar(message.get("id"))) is not None:
+        return f"id={message_id}"
     metrics = data.get("metrics")
     processing = metrics.get("eventProcessing") if isinstance(metrics, dict) else None
-    if isinstance(processing, dict) and processing.get("serverGenerationTimestamp"):
-        return f"at={processing['serverGenerationTimestamp']}"
-    content = json.dumps(data, sort_keys=True, default=str).encode()
+    if isinstance(processing, dict) and (
+        generated := _scalar(processing.get("serverGenerationTimestamp"))
+    ):
+        return f"at={generated}"
+    try:
+        content = json.dumps(data, sort_keys=True, default=str).encode()
+    except RecursionError, TypeError, ValueError:
+        # Nothing to tell it by: it counts as news.
+        return None
     return f"sha={hashlib.sha256(content).hexdigest()[:16]}"
+
+
+def _scalar(value: Any) -> str | None:
+    """Return a short id of a string or a whole number; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if abs(value) < 10**20 else None
+    return _note(value)
 
 
 def _error(reply: Reply, data: Mapping[str, Any] | None) -> ProviderError:
