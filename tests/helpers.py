@@ -24,6 +24,7 @@ from homeassistant.core import (
 )
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 
@@ -104,6 +105,14 @@ async def post_webhook(
             "Telnyx-Signature-Ed25519": signature or telnyx.sign(sent_at, body),
         },
     )
+
+
+def device_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the id of the device an entity belongs to, which must exist."""
+    entry = er.async_get(hass).async_get(entity_id)
+    assert entry is not None
+    assert entry.device_id is not None
+    return entry.device_id
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> State:

@@ -219,7 +219,7 @@ def test_two_calls_on_one_device() -> None:
     assert answer is not None
     assert answer.call_id == "b"
     assert hangup is not None
-    assert hangup.call_id == "b"
+    assert hangup.call_id == "a"  # hang-up means the call the user is on
     named = book.find_call("desk", CallAction.HANGUP, "a")
     assert named is not None
     assert named.call_id == "a"

@@ -16,6 +16,10 @@ from tests.const import KITCHEN
 from tests.helpers import BUTTON, EVENT, SENSOR, call_action, ring, settle
 from tests.simulators.telnyx import TelnyxSimulator
 
+CALLER = "sensor.15550100001_caller"
+LAST_CALL = "sensor.15550100001_last_call"
+MISSED_CALLS = "sensor.15550100001_missed_calls"
+
 
 @pytest.fixture
 def writes() -> Generator[Counter[str]]:
@@ -39,9 +43,10 @@ async def test_a_ring_writes_only_its_own_device(
 ) -> None:
     del setup_telnyx
     await ring(hass, telnyx)
-    # The sensor shows the ringing call and the event fires; the buttons show
-    # nothing that changed, and the kitchen line hears nothing of it.
-    assert writes == Counter({SENSOR: 1, EVENT: 1})
+    # The call and caller sensors show the ringing call and the event fires;
+    # the buttons, the missed and last call show nothing that changed, and the
+    # kitchen line hears nothing of it.
+    assert writes == Counter({SENSOR: 1, CALLER: 1, EVENT: 1})
 
 
 async def test_an_entity_writes_only_when_what_it_shows_changed(
@@ -54,14 +59,15 @@ async def test_an_entity_writes_only_when_what_it_shows_changed(
     await ring(hass, telnyx)
     await call_action(hass, "answer_call", entity_id=SENSOR)
     await settle(hass, telnyx)
-    # Talking: the sensor changed and the event fired.
-    assert writes == Counter({SENSOR: 2, EVENT: 2})
+    # Talking: the call and caller sensors changed and the event fired.
+    assert writes == Counter({SENSOR: 2, CALLER: 2, EVENT: 2})
     await call_action(hass, "hangup_call", entity_id=SENSOR)
     await settle(hass, telnyx)
     # Idle again. The buttons stayed available all along (they say why when
     # there is nothing to act on), so no call stage is worth a write of theirs.
-    assert writes == Counter({SENSOR: 3, EVENT: 3})
-    assert writes[BUTTON] == 0
+    # The call ended: it is the last call now; it was not missed.
+    assert writes == Counter({SENSOR: 3, CALLER: 3, EVENT: 3, LAST_CALL: 1})
+    assert writes[BUTTON] == writes[MISSED_CALLS] == 0
 
 
 async def test_a_call_on_another_number_leaves_this_one_alone(
@@ -72,5 +78,5 @@ async def test_a_call_on_another_number_leaves_this_one_alone(
 ) -> None:
     del setup_telnyx
     await ring(hass, telnyx, to=KITCHEN)
-    assert writes[SENSOR] == writes[EVENT] == writes[BUTTON] == 0
-    assert sum(writes.values()) == 2  # the kitchen's sensor and event
+    assert writes[SENSOR] == writes[CALLER] == writes[EVENT] == writes[BUTTON] == 0
+    assert sum(writes.values()) == 3  # the kitchen's call and caller, its event

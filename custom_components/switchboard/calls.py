@@ -37,6 +37,13 @@ PRIMARY_ORDER = (
     CallState.TALKING,
     CallState.ON_HOLD,
 )
+# Hang-up means the call the user is on; a ringing call only when there is none.
+HANGUP_ORDER = (
+    CallState.TALKING,
+    CallState.ON_HOLD,
+    CallState.DIALING,
+    CallState.RINGING,
+)
 
 
 class CallEventType(StrEnum):
@@ -181,10 +188,13 @@ class CallBook:
 
     def primary_call(self, device_id: str) -> Call | None:
         """Return the call a user most likely means: ringing first, then active."""
+        return self._first_in(device_id, PRIMARY_ORDER)
+
+    def _first_in(self, device_id: str, order: tuple[CallState, ...]) -> Call | None:
         device = self._devices.get(device_id)
         if device is None:
             return None
-        for state in PRIMARY_ORDER:
+        for state in order:
             if call := device.oldest(state):
                 return call
         return None
@@ -195,15 +205,14 @@ class CallBook:
         """Return the call an action targets: the given one, or the natural one.
 
         Without a call id: answer and reject take the ringing call, hang-up the
-        primary call.
+        active call, or the ringing one when there is none.
         """
         if call_id is not None:
             call = self._calls.get(call_id)
             return call if call and device_id in call.device_ids else None
         if action is CallAction.HANGUP:
-            return self.primary_call(device_id)
-        device = self._devices.get(device_id)
-        return device.oldest(CallState.RINGING) if device else None
+            return self._first_in(device_id, HANGUP_ORDER)
+        return self._first_in(device_id, (CallState.RINGING,))
 
     def confirm_answered(self, call_id: str) -> None:
         """Remember that the provider accepted our answer of a live call."""

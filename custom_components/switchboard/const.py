@@ -20,10 +20,15 @@ CONF_CLOUD: Final = "cloud"
 ATTR_CALL_ID: Final = "call_id"
 ATTR_OPTIONS: Final = "options"
 ATTR_STATE: Final = "state"
+ATTR_CALLER: Final = "caller"
+ATTR_EVENT_TYPE: Final = "event_type"
+
+EVENT_CALL_ACTIVITY: Final = "switchboard_call_activity"
 
 SERVICE_ANSWER_CALL: Final = "answer_call"
 SERVICE_REJECT_CALL: Final = "reject_call"
 SERVICE_HANGUP_CALL: Final = "hangup_call"
+SERVICE_RESET_MISSED_CALLS: Final = "reset_missed_calls"
 
 ISSUE_NO_WEBHOOK_URL: Final = "no_webhook_url"
 ISSUE_NO_HTTPS_URL: Final = "no_https_url"

@@ -25,6 +25,16 @@ def call_attributes(call: Call | None) -> dict[str, Any]:
     }
 
 
+def caller_of(call: Call | None) -> str | None:
+    """Return the far party as a user reads it: "Name (number)", or what is known."""
+    if call is None:
+        return None
+    name, number = call.remote_name, call.remote_number
+    if name and number and name != number:
+        return f"{name} ({number})"
+    return name or number
+
+
 def device_identifier(entry: SwitchboardConfigEntry, device: Device) -> str:
     """Return the device registry identifier of a provider device."""
     return f"{entry.unique_id}_{device.device_id}"

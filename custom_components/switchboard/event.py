@@ -1,13 +1,19 @@
-"""The `call` event entity: incoming, answered, ended and missed calls."""
+"""The `call` event entity ("Call activity"): incoming, answered, ended, missed.
+
+Each stage also goes on the bus as `switchboard_call_activity`, which the
+logbook describes in one line that names the caller.
+"""
 
 from __future__ import annotations
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallChange, CallEventType
-from .entity import SwitchboardEntity, call_attributes
+from .const import ATTR_CALLER, ATTR_EVENT_TYPE, EVENT_CALL_ACTIVITY
+from .entity import SwitchboardEntity, call_attributes, caller_of
 from .hub import SwitchboardConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -39,5 +45,16 @@ class CallEventEntity(SwitchboardEntity, EventEntity):
         """Fire for a change a user cares about; nothing else is worth a write."""
         if change.event_type is None:
             return
-        self._trigger_event(change.event_type.value, call_attributes(change.call))
+        attributes = call_attributes(change.call)
+        self._trigger_event(change.event_type.value, attributes)
         self.async_write_ha_state()
+        self.hass.bus.async_fire_internal(
+            EVENT_CALL_ACTIVITY,
+            {
+                ATTR_DEVICE_ID: self.device_entry.id if self.device_entry else None,
+                ATTR_ENTITY_ID: self.entity_id,
+                ATTR_EVENT_TYPE: change.event_type.value,
+                ATTR_CALLER: caller_of(change.call),
+                **attributes,
+            },
+        )

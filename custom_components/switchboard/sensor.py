@@ -1,22 +1,27 @@
-"""The `call` sensor: what the device's line is doing, and the call actions."""
+"""The sensors of a device: its call, its caller, missed calls and the last call."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.core import HomeAssistant, ServiceResponse, callback
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.util import dt as dt_util
 
-from .calls import CallChange
+from .calls import CallChange, CallEventType
 from .const import ATTR_CALL_ID, ATTR_STATE
-from .entity import SwitchboardEntity, call_attributes
+from .entity import SwitchboardEntity, call_attributes, caller_of
 from .hub import SwitchboardConfigEntry
-from .providers.model import CallAction, CallState, Device
+from .providers.model import Call, CallAction, CallState, Device, EndReason
 
 PARALLEL_UPDATES = 0
 
@@ -31,6 +36,13 @@ CALL_SENSOR = SensorEntityDescription(
         *(state.value for state in CallState if state is not CallState.ENDED),
     ],
 )
+CALLER_SENSOR = SensorEntityDescription(key="caller", translation_key="caller")
+MISSED_CALLS_SENSOR = SensorEntityDescription(
+    key="missed_calls",
+    translation_key="missed_calls",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
+LAST_CALL_SENSOR = SensorEntityDescription(key="last_call", translation_key="last_call")
 
 
 async def async_setup_entry(
@@ -38,15 +50,38 @@ async def async_setup_entry(
     entry: SwitchboardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One call sensor per device."""
+    """Add the four sensors of every device."""
     async_add_entities(
-        CallSensor(entry, device, CALL_SENSOR)
+        entity
         for device in entry.runtime_data.devices.values()
+        for entity in (
+            CallSensor(entry, device, CALL_SENSOR),
+            CallerSensor(entry, device, CALLER_SENSOR),
+            MissedCallsSensor(entry, device, MISSED_CALLS_SENSOR),
+            LastCallSensor(entry, device, LAST_CALL_SENSOR),
+        )
     )
 
 
-class CallSensor(SwitchboardEntity, SensorEntity):
-    """The state of the device's primary call, or idle."""
+def _iso(moment: datetime | None) -> str | None:
+    """Return a time as restored sensors keep it, the same after a restart."""
+    return moment.isoformat() if moment else None
+
+
+class _ShownSensor(SwitchboardEntity, SensorEntity):
+    """A sensor whose state and attributes are all it shows."""
+
+    @override
+    def shown(self) -> tuple[Any, ...]:
+        return (
+            self.available,
+            self._attr_native_value,
+            self._attr_extra_state_attributes,
+        )
+
+
+class _PrimaryCallSensor(_ShownSensor):
+    """A sensor that shows something of the device's primary call."""
 
     def __init__(
         self,
@@ -56,10 +91,23 @@ class CallSensor(SwitchboardEntity, SensorEntity):
     ) -> None:
         """Show the device's primary call from the start."""
         super().__init__(entry, device, description)
-        self._show_primary_call()
+        self._show()
 
-    def _show_primary_call(self) -> None:
+    def _show(self) -> None:
         """Work out once per change what the sensor shows."""
+        raise NotImplementedError
+
+    @callback
+    @override
+    def _handle_call_change(self, change: CallChange) -> None:
+        self._show()
+
+
+class CallSensor(_PrimaryCallSensor):
+    """The state of the device's primary call, or idle; the call actions."""
+
+    @override
+    def _show(self) -> None:
         calls = self.hub.calls
         call = calls.primary_call(self.device.device_id)
         self._attr_native_value = call.state.value if call else IDLE
@@ -70,39 +118,160 @@ class CallSensor(SwitchboardEntity, SensorEntity):
             "active_calls": calls.count_on(self.device.device_id),
         }
 
-    @callback
-    @override
-    def _handle_call_change(self, change: CallChange) -> None:
-        self._show_primary_call()
-
-    @override
-    def shown(self) -> tuple[Any, ...]:
-        return (
-            self.available,
-            self._attr_native_value,
-            self._attr_extra_state_attributes,
-        )
-
-    async def _async_act(
-        self, action: CallAction, call_id: str | None, options: dict[str, Any] | None
-    ) -> ServiceResponse:
+    async def async_act(
+        self,
+        action: CallAction,
+        call_id: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Perform a call action on this device; say which call, and its state."""
         call = await self.hub.async_act(self.device, action, call_id, options)
         return {ATTR_CALL_ID: call.call_id, ATTR_STATE: call.state.value}
 
-    async def async_answer_call(
-        self, call_id: str | None = None, options: dict[str, Any] | None = None
-    ) -> ServiceResponse:
-        """Answer the ringing call, or the one named."""
-        return await self._async_act(CallAction.ANSWER, call_id, options)
 
-    async def async_reject_call(
-        self, call_id: str | None = None, options: dict[str, Any] | None = None
-    ) -> ServiceResponse:
-        """Reject the ringing call, or the one named."""
-        return await self._async_act(CallAction.REJECT, call_id, options)
+class CallerSensor(_PrimaryCallSensor):
+    """Who the device's primary call is with: "Name (number)"; unknown when idle.
 
-    async def async_hangup_call(
-        self, call_id: str | None = None, options: dict[str, Any] | None = None
-    ) -> ServiceResponse:
-        """Hang up the active call, or the one named."""
-        return await self._async_act(CallAction.HANGUP, call_id, options)
+    A live call's duration is not an attribute: it would cost a state write
+    every second. `answered_at` lets a card count it up.
+    """
+
+    @override
+    def _show(self) -> None:
+        call = self.hub.calls.primary_call(self.device.device_id)
+        self._attr_native_value = caller_of(call)
+        self._attr_extra_state_attributes = {
+            **call_attributes(call),
+            "state": call.state.value if call else None,
+            "started_at": call.started_at if call else None,
+            "answered_at": call.answered_at if call else None,
+        }
+
+
+class MissedCallsSensor(_ShownSensor, RestoreEntity):
+    """How many incoming calls went unanswered; kept across restarts."""
+
+    _attr_native_value: int
+
+    def __init__(
+        self,
+        entry: SwitchboardConfigEntry,
+        device: Device,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Start at none missed, until the count before a restart is restored."""
+        super().__init__(entry, device, description)
+        self._attr_native_value = 0
+        self._attr_extra_state_attributes = {
+            "last_caller": None,
+            "last_missed_at": None,
+        }
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        if (state := await self.async_get_last_state()) is not None:
+            if state.state.isdigit():
+                self._attr_native_value = int(state.state)
+            attributes = self._attr_extra_state_attributes
+            for name in attributes:
+                attributes[name] = state.attributes.get(name)
+        await super().async_added_to_hass()
+
+    @callback
+    @override
+    def _handle_call_change(self, change: CallChange) -> None:
+        if change.event_type is not CallEventType.MISSED:
+            return
+        self._attr_native_value += 1
+        self._attr_extra_state_attributes = {
+            "last_caller": caller_of(change.call),
+            "last_missed_at": _iso(change.call.ended_at or dt_util.utcnow()),
+        }
+
+    @callback
+    def reset(self) -> None:
+        """Start counting again from none."""
+        self._attr_native_value = 0
+        self._attr_extra_state_attributes = {
+            "last_caller": None,
+            "last_missed_at": None,
+        }
+        self.async_write_if_changed()
+
+
+def _outcome(change: CallChange) -> str:
+    """How a finished call went, as the last-call sensor names it."""
+    call = change.call
+    if change.event_type is CallEventType.MISSED:
+        return "missed"
+    if call.answered_at is not None or change.previous in (
+        CallState.TALKING,
+        CallState.ON_HOLD,
+    ):
+        return "answered"
+    if call.end_reason in (
+        EndReason.REJECTED,
+        EndReason.ANSWERED_ELSEWHERE,
+        EndReason.FAILED,
+    ):
+        return call.end_reason.value
+    return "unanswered"
+
+
+def _duration(call: Call) -> int | None:
+    """Seconds talked, for a call that was answered."""
+    if call.answered_at is None or call.ended_at is None:
+        return None
+    return max(0, round((call.ended_at - call.answered_at).total_seconds()))
+
+
+class LastCallSensor(_ShownSensor, RestoreEntity):
+    """The device's last finished call: who, which way, how it went, how long."""
+
+    def __init__(
+        self,
+        entry: SwitchboardConfigEntry,
+        device: Device,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Know of no call until one ends, or the last one is restored."""
+        super().__init__(entry, device, description)
+        self._attr_native_value = None
+        self._attr_extra_state_attributes = dict.fromkeys(LAST_CALL_ATTRIBUTES)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        state = await self.async_get_last_state()
+        if state is not None and state.state != STATE_UNAVAILABLE:
+            if state.state != STATE_UNKNOWN:
+                self._attr_native_value = state.state
+            self._attr_extra_state_attributes = {
+                name: state.attributes.get(name) for name in LAST_CALL_ATTRIBUTES
+            }
+        await super().async_added_to_hass()
+
+    @callback
+    @override
+    def _handle_call_change(self, change: CallChange) -> None:
+        call = change.call
+        if call.state is not CallState.ENDED:
+            return
+        self._attr_native_value = caller_of(call)
+        self._attr_extra_state_attributes = {
+            **call_attributes(call),
+            "outcome": _outcome(change),
+            "duration": _duration(call),
+            "started_at": _iso(call.started_at),
+            "answered_at": _iso(call.answered_at),
+            "ended_at": _iso(call.ended_at),
+        }
+
+
+LAST_CALL_ATTRIBUTES = (
+    *call_attributes(None),
+    "outcome",
+    "duration",
+    "started_at",
+    "answered_at",
+    "ended_at",
+)

@@ -1,10 +1,28 @@
-"""The call actions, registered once for every entry."""
+"""The Switchboard actions, registered once for every entry.
+
+They resolve their target themselves instead of going through Home Assistant's
+entity-service helper, for two reasons. That helper skips unavailable
+entities without a word, so an automation answering while the Genesys stream
+reconnects would believe it answered: here the hub says why it cannot. And a
+device target names all four sensors of a device, which must act once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
-from homeassistant.core import HomeAssistant, SupportsResponse, callback
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import config_validation as cv, entity_platform, target
 from homeassistant.helpers.typing import VolDictType
 import probatio as vol
 
@@ -15,24 +33,115 @@ from .const import (
     SERVICE_ANSWER_CALL,
     SERVICE_HANGUP_CALL,
     SERVICE_REJECT_CALL,
+    SERVICE_RESET_MISSED_CALLS,
 )
+from .entity import SwitchboardEntity
+from .providers.model import CallAction
+from .sensor import CallSensor, MissedCallsSensor
 
 CALL_ACTION_SCHEMA: VolDictType = {
     vol.Optional(ATTR_CALL_ID): cv.string,
     vol.Optional(ATTR_OPTIONS): vol.Schema({cv.string: object}),
 }
 
+CALL_ACTIONS = {
+    SERVICE_ANSWER_CALL: CallAction.ANSWER,
+    SERVICE_REJECT_CALL: CallAction.REJECT,
+    SERVICE_HANGUP_CALL: CallAction.HANGUP,
+}
+
+type _DeviceKey = tuple[str, str]
+
+
+async def _async_targeted[SensorT: SwitchboardEntity](
+    hass: HomeAssistant, call: ServiceCall, kind: type[SensorT]
+) -> list[SensorT]:
+    """Return the `kind` sensor of each device the call targets, once per device.
+
+    Any Switchboard sensor stands for its device, so a user may target the
+    call sensor, the caller sensor, the device or its area.
+    """
+    selected = target.async_extract_referenced_entity_ids(
+        hass, target.TargetSelection(call.data)
+    )
+    wanted = selected.referenced | selected.indirectly_referenced
+    sensors: dict[_DeviceKey, SensorT] = {}
+    targeted: set[_DeviceKey] = set()
+    for platform in entity_platform.async_get_platforms(hass, DOMAIN):
+        if platform.domain != SENSOR_DOMAIN:
+            continue
+        for entity_id, entity in platform.entities.items():
+            if isinstance(entity, SwitchboardEntity):
+                key = (entity.hub.entry.entry_id, entity.device.device_id)
+                if isinstance(entity, kind):
+                    sensors[key] = entity
+                if entity_id in wanted:
+                    targeted.add(key)
+    found = [sensors[key] for key in targeted if key in sensors]
+    if not found:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_switchboard_target",
+            translation_placeholders={"action": f"{DOMAIN}.{call.service}"},
+        )
+    await _async_check_permission(hass, call, list(found))
+    return found
+
+
+async def _async_check_permission(
+    hass: HomeAssistant, call: ServiceCall, sensors: list[SwitchboardEntity]
+) -> None:
+    """Refuse a user who may not control the sensors, as entity actions do."""
+    if not call.context.user_id:
+        return
+    user = await hass.auth.async_get_user(call.context.user_id)
+    if user is None or user.is_admin:
+        return
+    for sensor in sensors:
+        if not user.permissions.check_entity(sensor.entity_id, POLICY_CONTROL):
+            raise Unauthorized(
+                context=call.context,
+                entity_id=sensor.entity_id,
+                permission=POLICY_CONTROL,
+            )
+
+
+def _call_action(
+    hass: HomeAssistant, action: CallAction
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    async def _async_handle(call: ServiceCall) -> ServiceResponse:
+        sensors = await _async_targeted(hass, call, CallSensor)
+        call_id = call.data.get(ATTR_CALL_ID)
+        options = call.data.get(ATTR_OPTIONS)
+        responses: dict[str, Any] = {}
+        for sensor in sensors:
+            responses[sensor.entity_id] = await sensor.async_act(
+                action, call_id, options
+            )
+        return responses if call.return_response else None
+
+    return _async_handle
+
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register answer_call, reject_call and hangup_call on the call sensors."""
-    for name in (SERVICE_ANSWER_CALL, SERVICE_REJECT_CALL, SERVICE_HANGUP_CALL):
-        service.async_register_platform_entity_service(
-            hass,
+    """Register the call actions and the reset of the missed-call count."""
+    for name, action in CALL_ACTIONS.items():
+        hass.services.async_register(
             DOMAIN,
             name,
-            entity_domain=SENSOR_DOMAIN,
-            schema=CALL_ACTION_SCHEMA,
-            func=f"async_{name}",
+            _call_action(hass, action),
+            schema=cv.make_entity_service_schema(CALL_ACTION_SCHEMA),
             supports_response=SupportsResponse.OPTIONAL,
         )
+
+    async def _async_reset(call: ServiceCall) -> None:
+        for sensor in await _async_targeted(hass, call, MissedCallsSensor):
+            sensor.reset()
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RESET_MISSED_CALLS,
+        _async_reset,
+        schema=cv.make_entity_service_schema({}),
+    )

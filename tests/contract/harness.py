@@ -95,6 +95,25 @@ class Harness(ABC):
         return f"sensor.{self.device_slug}_call"
 
     @property
+    def caller(self) -> str:
+        """The device's caller sensor."""
+        return f"sensor.{self.device_slug}_caller"
+
+    @property
+    def missed_calls(self) -> str:
+        """The device's missed-call counter."""
+        return f"sensor.{self.device_slug}_missed_calls"
+
+    @property
+    def last_call(self) -> str:
+        """The device's last-call sensor."""
+        return f"sensor.{self.device_slug}_last_call"
+
+    def caller_shown(self, number: str = CALLER, name: str = CALLER_NAME) -> str:
+        """The caller as the caller sensor shows it."""
+        return f"{name} ({number})" if self.shows_caller_name else number
+
+    @property
     def event(self) -> str:
         """The device's call activity event entity."""
         return f"event.{self.device_slug}_call_activity"
@@ -115,6 +134,11 @@ class Harness(ABC):
     @abstractmethod
     def set_up(self) -> MockConfigEntry:
         """Set the entry up against the simulator; return it, loaded."""
+
+    async def reload(self) -> None:
+        """Reload the entry, as Home Assistant does after a change; wait for it."""
+        assert await self.hass.config_entries.async_reload(self.entry.entry_id)
+        await self.settle()
 
     async def act(self, action: str, **data: Any) -> dict[str, Any]:
         """Run a Switchboard action on the call sensor; return its response."""

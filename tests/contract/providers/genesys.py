@@ -41,6 +41,13 @@ class GenesysHarness(Harness):
         entry: MockConfigEntry = self.fixture("setup_genesys")
         return entry
 
+    async def reload(self) -> None:
+        """Reload the entry; wait until its new stream is connected."""
+        handshakes = self.simulator.handshakes
+        assert await self.hass.config_entries.async_reload(self.entry.entry_id)
+        await self.simulator.wait_for_connected(handshakes=handshakes + 1)
+        await self.settle()
+
     async def start_ring(self, number: str, name: str) -> str:
         """Ring the desk device (GWS carries no caller name)."""
         del name
