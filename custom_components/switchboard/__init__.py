@@ -12,12 +12,16 @@ from homeassistant.exceptions import (
     ImplementationUnavailableError,
     UnknownImplementationError,
 )
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_REGISTERED_URL, DOMAIN, LOGGER
 from .entity import device_identifier
-from .hub import SwitchboardConfigEntry, SwitchboardHub
+from .hub import STREAM_REFUSED_ISSUE, SwitchboardConfigEntry, SwitchboardHub
 from .kinds import UnknownProviderError, kind_of
 from .providers.base import Provider, WebhookProvider
 from .providers.model import (
@@ -27,6 +31,7 @@ from .providers.model import (
     RateLimitedError,
 )
 from .services import async_setup_services
+from .voice import async_setup_voice
 from .webhook import WebhookManager, async_remove_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -34,8 +39,9 @@ PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
-    """Register the call actions once."""
+    """Register the call actions and voice once."""
     async_setup_services(hass)
+    async_setup_voice(hass)
     return True
 
 
@@ -122,6 +128,7 @@ async def async_unload_entry(
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Undo what the entry registered with the provider and with Nabu Casa."""
+    ir.async_delete_issue(hass, DOMAIN, f"{STREAM_REFUSED_ISSUE}_{entry.entry_id}")
     if CONF_REGISTERED_URL not in entry.data:
         # Nothing registered at the provider (Teams, Genesys, manual webhooks).
         await async_remove_webhook(hass, entry, None)

@@ -1,0 +1,1 @@
+"""Voice: Assist sentences and LLM tools against the simulators."""
