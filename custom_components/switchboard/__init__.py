@@ -20,7 +20,6 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_REGISTERED_URL, DOMAIN, LOGGER
-from .entity import device_identifier
 from .hub import STREAM_REFUSED_ISSUE, SwitchboardConfigEntry, SwitchboardHub
 from .kinds import UnknownProviderError, kind_of
 from .providers.base import Provider, WebhookProvider
@@ -85,26 +84,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SwitchboardConfigEntry) 
             translation_key="provider_error",
             translation_placeholders={"error": str(err)},
         ) from err
-    _remove_stale_devices(hass, entry)
+    hub.roster.async_remove_stale()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.async_start()
     return True
-
-
-def _current_identifiers(entry: SwitchboardConfigEntry) -> set[tuple[str, str]]:
-    return {
-        (DOMAIN, device_identifier(entry, device))
-        for device in entry.runtime_data.devices.values()
-    }
-
-
-def _remove_stale_devices(hass: HomeAssistant, entry: SwitchboardConfigEntry) -> None:
-    """Drop devices whose number or endpoint the provider no longer lists."""
-    registry = dr.async_get(hass)
-    current = _current_identifiers(entry)
-    for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not device_entry.identifiers & current:
-            registry.async_remove_device(device_entry.id)
 
 
 async def async_remove_config_entry_device(
@@ -113,7 +96,7 @@ async def async_remove_config_entry_device(
     device_entry: dr.DeviceEntry,
 ) -> bool:
     """Let a user delete a device the provider no longer lists."""
-    return not device_entry.identifiers & _current_identifiers(entry)
+    return not device_entry.identifiers & entry.runtime_data.roster.identifiers()
 
 
 async def async_unload_entry(

@@ -13,7 +13,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SwitchboardEntity
+from .entity import SwitchboardEntity, async_add_device_entities
 from .hub import SwitchboardConfigEntry
 from .providers.model import CallAction
 
@@ -47,11 +47,14 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons of every device, for the actions its provider has at all."""
     supported = entry.runtime_data.provider.supported_actions
-    async_add_entities(
-        CallButton(entry, device, description)
-        for device in entry.runtime_data.devices.values()
-        for description in CALL_BUTTONS
-        if description.action in supported
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device: (
+            CallButton(entry, device, description)
+            for description in CALL_BUTTONS
+            if description.action in supported
+        ),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallChange
 from .const import DOMAIN
+from .devices import device_identifier
 from .hub import SwitchboardConfigEntry, SwitchboardHub
 from .providers.model import Call, Device
 
@@ -35,9 +38,20 @@ def caller_of(call: Call | None) -> str | None:
     return name or number
 
 
-def device_identifier(entry: SwitchboardConfigEntry, device: Device) -> str:
-    """Return the device registry identifier of a provider device."""
-    return f"{entry.unique_id}_{device.device_id}"
+@callback
+def async_add_device_entities(
+    entry: SwitchboardConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[Device], Iterable[Entity]],
+) -> None:
+    """Add `build`'s entities for every device, now and as devices appear."""
+
+    @callback
+    def _add(devices: Iterable[Device]) -> None:
+        async_add_entities(entity for device in devices for entity in build(device))
+
+    _add(entry.runtime_data.devices.values())
+    entry.async_on_unload(entry.runtime_data.roster.async_subscribe_new(_add))
 
 
 class SwitchboardEntity(Entity):

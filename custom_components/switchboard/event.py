@@ -13,7 +13,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallChange, CallEventType
 from .const import ATTR_CALLER, ATTR_EVENT_TYPE, EVENT_CALL_ACTIVITY
-from .entity import SwitchboardEntity, call_attributes, caller_of
+from .entity import (
+    SwitchboardEntity,
+    async_add_device_entities,
+    call_attributes,
+    caller_of,
+)
 from .hub import SwitchboardConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -30,10 +35,11 @@ async def async_setup_entry(
     entry: SwitchboardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One call event entity per device."""
-    async_add_entities(
-        CallEventEntity(entry, device, CALL_EVENT)
-        for device in entry.runtime_data.devices.values()
+    """One call event entity per device, and per device that appears."""
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device: (CallEventEntity(entry, device, CALL_EVENT),),
     )
 
 

@@ -28,6 +28,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .calls import CallBook, CallChange, CallListener
 from .const import DOMAIN, LOGGER
+from .devices import DeviceRoster
 from .providers.base import (
     KeepAliveProvider,
     Provider,
@@ -59,6 +60,8 @@ type SwitchboardConfigEntry = ConfigEntry[SwitchboardHub]
 # While calls are live, re-read them this often: a missed "ended" event must
 # not leave a call ringing forever.
 RECONCILE_INTERVAL = timedelta(minutes=2)
+# How often the devices are listed again, to follow the ones added or removed.
+DEVICES_INTERVAL = timedelta(minutes=10)
 # Graph ends a call that hears no keepAlive within 45 minutes; say it sooner.
 KEEP_ALIVE_INTERVAL = timedelta(minutes=15)
 # The repair issue of a stream the server ended for good (Bayeux reconnect
@@ -100,7 +103,9 @@ class SwitchboardHub:
         self.entry = entry
         self.provider = provider
         self.provider_name = provider_name
-        self.devices: dict[str, Device] = {}
+        self.roster = DeviceRoster(hass, entry, provider)
+        # The roster's own dict: it stays current as devices come and go.
+        self.devices: dict[str, Device] = self.roster.devices
         self.calls = CallBook()
         self._stream = provider if isinstance(provider, StreamProvider) else None
         self._stream_task: asyncio.Task[None] | None = None
@@ -138,8 +143,7 @@ class SwitchboardHub:
         ConfigEntryNotReady until it takes a stream again.
         """
         await self.provider.async_get_account()
-        devices = await self.provider.async_get_devices()
-        self.devices = {device.device_id: device for device in devices}
+        await self.roster.async_read()
         if self._stream is not None:
             await self._async_check_refused_stream(self._stream)
 
@@ -160,6 +164,14 @@ class SwitchboardHub:
 
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, _tick, RECONCILE_INTERVAL)
+        )
+
+        @callback
+        def _list_devices(_now: datetime) -> None:
+            self.roster.async_schedule_refresh()
+
+        self.entry.async_on_unload(
+            async_track_time_interval(self.hass, _list_devices, DEVICES_INTERVAL)
         )
         if isinstance(self.provider, KeepAliveProvider):
             self.entry.async_on_unload(
@@ -212,6 +224,9 @@ class SwitchboardHub:
             self.calls.apply_all(events)
         if gap:
             self.async_schedule_reread()
+        if not all(self.roster.knows(event.device_ids) for event in events):
+            # A device added at the provider since the last listing.
+            self.roster.async_schedule_refresh()
 
     def _log_applied(self, event: CallEvent, change: CallChange | None) -> None:
         LOGGER.debug(

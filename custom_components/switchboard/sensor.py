@@ -19,7 +19,12 @@ from homeassistant.util import dt as dt_util
 
 from .calls import CallChange, CallEventType
 from .const import ATTR_CALL_ID, ATTR_STATE
-from .entity import SwitchboardEntity, call_attributes, caller_of
+from .entity import (
+    SwitchboardEntity,
+    async_add_device_entities,
+    call_attributes,
+    caller_of,
+)
 from .hub import SwitchboardConfigEntry
 from .providers.model import Call, CallAction, CallState, Device, EndReason
 
@@ -50,16 +55,16 @@ async def async_setup_entry(
     entry: SwitchboardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the four sensors of every device."""
-    async_add_entities(
-        entity
-        for device in entry.runtime_data.devices.values()
-        for entity in (
+    """Add the four sensors of every device, and of each device that appears."""
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device: (
             CallSensor(entry, device, CALL_SENSOR),
             CallerSensor(entry, device, CALLER_SENSOR),
             MissedCallsSensor(entry, device, MISSED_CALLS_SENSOR),
             LastCallSensor(entry, device, LAST_CALL_SENSOR),
-        )
+        ),
     )
 
 

@@ -26,7 +26,7 @@ from homeassistant.helpers import (
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..entity import device_identifier
+from ..devices import device_identifier
 from ..hub import SwitchboardHub
 from ..providers.model import Device
 from ..sensor import CALL_SENSOR, MissedCallsSensor
