@@ -69,7 +69,14 @@ def test_every_translation_key_the_code_raises_exists() -> None:
     code = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
     keys |= {f"no_call_to_{action}" for action in ("answer", "reject", "hangup")}
-    issues = {"no_webhook_url", "no_https_url", "webhook_url_changed", "stream_refused"}
+    issues = {
+        "no_webhook_url",
+        "no_https_url",
+        "webhook_url_changed",
+        "webhook_elsewhere",
+        "webhook_off",
+        "stream_refused",
+    }
     keys -= {*issues, "cloud"}  # issues and a selector
     keys -= {key for platform in strings["entity"].values() for key in platform}
     assert keys <= set(strings["exceptions"])

@@ -113,13 +113,33 @@ class SwitchboardHub:
         self._stream_ever_connected = False
         self._reread_task: asyncio.Task[None] | None = None
         self._availability_listeners: list[CALLBACK_TYPE] = []
+        # False while the provider sends our webhooks elsewhere (or nowhere)
+        # and we could not point them back.
+        self._webhook_reaches_us = True
 
     # --- what entities need ---
 
     @property
     def available(self) -> bool:
-        """Unavailable while the provider's event stream is down."""
-        return self._stream is None or self._stream_connected
+        """Unavailable while the event stream is down, or the webhook goes elsewhere."""
+        stream_up = self._stream is None or self._stream_connected
+        return stream_up and self._webhook_reaches_us
+
+    @callback
+    def async_set_webhook_reaches_us(self, *, reaches: bool) -> None:
+        """Say whether the provider's webhooks reach Home Assistant (or not)."""
+        if reaches == self._webhook_reaches_us:
+            return
+        self._webhook_reaches_us = reaches
+        if reaches:
+            # Events went elsewhere meanwhile: see where the calls stand.
+            self.async_schedule_reread()
+        self._notify_availability()
+
+    @callback
+    def _notify_availability(self) -> None:
+        for listener in list(self._availability_listeners):
+            listener()
 
     @callback
     def async_subscribe_device(
@@ -395,8 +415,7 @@ class SwitchboardHub:
                 " returns",
                 self.entry.title,
             )
-        for listener in list(self._availability_listeners):
-            listener()
+        self._notify_availability()
 
     # --- acting on a call ---
 
@@ -409,11 +428,13 @@ class SwitchboardHub:
     ) -> Call:
         """Perform `action`; nothing changes state unless the provider agrees."""
         if not self.available:
-            # Without its event stream the hub cannot see the call's state:
-            # acting blind could answer a call that is long gone.
+            # Without its events the hub cannot see the call's state: acting
+            # blind could answer a call that is long gone.
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="stream_down",
+                translation_key="webhook_elsewhere"
+                if not self._webhook_reaches_us
+                else "stream_down",
                 translation_placeholders={"provider": self.provider_name},
             )
         if action not in self.provider.supported_actions:

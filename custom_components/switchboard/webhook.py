@@ -27,6 +27,8 @@ from .const import (
     DOMAIN,
     ISSUE_NO_HTTPS_URL,
     ISSUE_NO_WEBHOOK_URL,
+    ISSUE_WEBHOOK_ELSEWHERE,
+    ISSUE_WEBHOOK_OFF,
     ISSUE_WEBHOOK_URL_CHANGED,
     LOGGER,
 )
@@ -44,7 +46,13 @@ from .providers.model import (
 REGISTRATION_CHECK_INTERVAL = timedelta(minutes=30)
 # Call events are a few KiB at most; anything past this is not one.
 MAX_BODY = 1024 * 1024
-_ISSUES = (ISSUE_NO_WEBHOOK_URL, ISSUE_NO_HTTPS_URL, ISSUE_WEBHOOK_URL_CHANGED)
+_ISSUES = (
+    ISSUE_NO_WEBHOOK_URL,
+    ISSUE_NO_HTTPS_URL,
+    ISSUE_WEBHOOK_URL_CHANGED,
+    ISSUE_WEBHOOK_ELSEWHERE,
+    ISSUE_WEBHOOK_OFF,
+)
 
 
 def is_https(url: str) -> bool:
@@ -203,7 +211,7 @@ class WebhookManager:
             self._clear_issues()
             self._url = url
         self._async_follow_url_changes()
-        if self._registers and self._registrar and self._registrar.owns_registration:
+        if self._registrar is not None:
             self._async_keep_registered(self._registrar)
 
     @property
@@ -335,23 +343,44 @@ class WebhookManager:
 
     @callback
     def _async_keep_registered(self, registrar: WebhookRegistrar) -> None:
-        """Check our own registration now and then: Webex disables one on its own.
+        """Check now and then that the provider still sends its events here.
 
-        A registration the user shares (a Telnyx application's URL) is left
-        alone between set-ups: they may have pointed it elsewhere on purpose.
+        Our own registration (Webex, which disables one on its own) is put
+        back. One the user shares (a Telnyx application's URL, or one they
+        pasted) is theirs: pointed elsewhere, it is left alone, and the
+        entities go unavailable with a repair issue that says what to set.
         """
 
         async def _async_check(_now: datetime) -> None:
-            if self._url is None:
+            if (url := self._url) is None:
                 return
             try:
-                await self._async_register(registrar, self._url)
+                current = await registrar.async_get_webhook_url()
             except ProviderError as err:
+                # Not knowing is not news: the entities stay as they are.
                 LOGGER.warning(
                     "Could not check the webhook registration of %s: %s",
                     self._entry.title,
                     err,
                 )
+                return
+            if current == url:
+                self._async_reaches_us()
+                return
+            if not (self._registers and registrar.owns_registration):
+                self._async_goes_elsewhere(ISSUE_WEBHOOK_ELSEWHERE, webhook_url=url)
+                return
+            try:
+                await self._async_register(registrar, url)
+            except ProviderError as err:
+                LOGGER.warning(
+                    "Could not point %s's webhooks back at Home Assistant: %s",
+                    self._entry.title,
+                    err,
+                )
+                self._async_goes_elsewhere(ISSUE_WEBHOOK_OFF, error=str(err))
+                return
+            self._async_reaches_us()
 
         self._entry.async_on_unload(
             async_track_time_interval(
@@ -379,6 +408,22 @@ class WebhookManager:
             entry, data={**entry.data, **updates}
         )
         LOGGER.info("Pointed %s's webhooks at Home Assistant", entry.title)
+
+    @callback
+    def _async_reaches_us(self) -> None:
+        for key in (ISSUE_WEBHOOK_ELSEWHERE, ISSUE_WEBHOOK_OFF):
+            ir.async_delete_issue(self._hass, DOMAIN, f"{key}_{self._entry.entry_id}")
+        self._hub.async_set_webhook_reaches_us(reaches=True)
+
+    @callback
+    def _async_goes_elsewhere(self, key: str, **placeholders: str) -> None:
+        LOGGER.warning(
+            "%s's webhooks do not reach Home Assistant; its devices are"
+            " unavailable until they do",
+            self._entry.title,
+        )
+        self._raise_issue(key, provider=self._hub.provider_name, **placeholders)
+        self._hub.async_set_webhook_reaches_us(reaches=False)
 
     def _raise_issue(self, key: str, **placeholders: str) -> None:
         ir.async_create_issue(
