@@ -9,6 +9,7 @@ schemas and checks, or replaces one whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
+from contextlib import nullcontext
 from functools import partial
 import logging
 from typing import Any
@@ -81,6 +82,23 @@ class SwitchboardConfigFlow(
         """Ask for the scopes the signing-in provider needs."""
         scopes = self._kind.scopes if self._kind else ()
         return {"scope": " ".join(scopes)}
+
+    async def async_step_pick_implementation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the application credential, signing in where the settings say.
+
+        The implementation picked here keeps its sign-in URLs for the rest of
+        the flow, also when the user picks one of several credentials.
+        """
+        kind = self._kind
+        sign_in_at = (
+            kind.sign_in_at(kind.settings(self))
+            if isinstance(kind, OAuthProviderKind)
+            else nullcontext()
+        )
+        with sign_in_at:
+            return await super().async_step_pick_implementation(user_input)
 
     async def async_step_user(
         self,

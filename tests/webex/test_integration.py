@@ -137,9 +137,7 @@ async def authorize(
     return await hass.config_entries.flow.async_configure(result["flow_id"])
 
 
-@pytest.mark.usefixtures(
-    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
-)
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
 async def test_sign_in_creates_the_person_entry(
     hass: HomeAssistant, ha_client: HAClient, ha_url: str, webex: WebexSimulator
 ) -> None:
@@ -163,9 +161,7 @@ async def test_sign_in_creates_the_person_entry(
     assert hook["targetUrl"].endswith(f"/api/webhook/{entry.data['webhook_id']}")
 
 
-@pytest.mark.usefixtures(
-    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
-)
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
 async def test_sign_in_twice_is_refused(
     hass: HomeAssistant,
     ha_client: HAClient,
@@ -179,9 +175,7 @@ async def test_sign_in_twice_is_refused(
     assert result["reason"] == "already_configured"
 
 
-@pytest.mark.usefixtures(
-    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
-)
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
 async def test_sign_in_when_webex_cannot_say_who(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
@@ -192,7 +186,7 @@ async def test_sign_in_when_webex_cannot_say_who(
     assert result["reason"] == "cannot_connect"
 
 
-@pytest.mark.usefixtures("webex_oauth_urls", "current_request_with_host")
+@pytest.mark.usefixtures("webex", "current_request_with_host")
 async def test_sign_in_needs_application_credentials(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
@@ -631,9 +625,7 @@ async def test_reconcile_failure_keeps_the_state(
     assert state_of(hass, DESK).state == "ringing"
 
 
-@pytest.mark.usefixtures(
-    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
-)
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
 async def test_sign_in_refused_by_webex(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:

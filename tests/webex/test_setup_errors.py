@@ -6,6 +6,8 @@ URL is not the API's, typically one without /v1.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -17,7 +19,7 @@ from custom_components.switchboard.providers.model import NotTheApiError
 from custom_components.switchboard.providers.webex import DEFAULT_URL, WebexClient
 from tests.helpers import HAClient, start_flow
 from tests.simulators.webex import WebexSimulator
-from tests.webex.test_integration import authorize
+from tests.webex.test_integration import authorize, start_sign_in
 
 
 def without_v1(webex: WebexSimulator) -> str:
@@ -27,16 +29,31 @@ def without_v1(webex: WebexSimulator) -> str:
     return url
 
 
-@pytest.mark.usefixtures(
-    "webex_credentials", "webex_oauth_urls", "current_request_with_host"
-)
-async def test_sign_in_with_an_api_url_without_v1_says_so(
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
+async def test_sign_in_with_an_api_url_without_v1_goes_nowhere(
     hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
 ) -> None:
+    # The sign-in goes to <API URL>/authorize, where there is no sign-in page:
+    # no code comes back, and nothing is added.
     result = await start_flow(hass, "webex")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: without_v1(webex)}
     )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert result["url"].startswith(f"{without_v1(webex)}/authorize?")
+    async with ha_client.session.get(result["url"], allow_redirects=False) as page:
+        assert page.status >= HTTPStatus.BAD_REQUEST
+        assert "Location" not in page.headers
+    assert not hass.config_entries.async_entries("switchboard")
+
+
+@pytest.mark.usefixtures("webex_credentials", "current_request_with_host")
+async def test_sign_in_where_webex_cannot_find_the_person_says_so(
+    hass: HomeAssistant, ha_client: HAClient, webex: WebexSimulator
+) -> None:
+    # A proxy that passes the sign-in on but not the API, say.
+    result = await start_sign_in(hass, webex)
+    webex.fail_next(404, "/people/me")
     result = await authorize(hass, ha_client, webex, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_api_url"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 import ssl
 from typing import Any, ClassVar, Protocol
@@ -273,3 +274,7 @@ class OAuthProviderKind(ProviderKind):
     def settings(self, flow: FlowHost) -> dict[str, Any]:
         """Return what the flow asked before the sign-in (an API URL, say)."""
         return dict(flow.flow_data.get(OAUTH_SETTINGS, {}))
+
+    @abstractmethod
+    def sign_in_at(self, settings: Mapping[str, Any]) -> AbstractContextManager[None]:
+        """Within it, the application credentials sign in where `settings` say."""

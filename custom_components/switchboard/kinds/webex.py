@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import aiohttp
@@ -19,6 +20,7 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
 
+from ..application_credentials import webex_sign_in_at
 from ..const import CONF_WEBHOOK_SECRET, LOGGER
 from ..providers import webex
 from ..providers.model import (
@@ -80,18 +82,25 @@ class OAuthTokens:
 
 
 async def async_webex_tokens(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    data: Mapping[str, Any] | None = None,
 ) -> OAuthTokens:
     """Return the entry's Webex tokens, refreshed through its application credentials.
+
+    The refreshes go to the Webex of the API URL in `data` (by default the
+    entry's own data), as the sign-in did.
 
     Raises ImplementationUnavailableError or UnknownImplementationError when
     those credentials are unreachable or gone.
     """
-    implementation = (
-        await config_entry_oauth2_flow.async_get_config_entry_implementation(
-            hass, entry
+    api_url = (entry.data if data is None else data).get(CONF_URL)
+    with webex_sign_in_at(api_url):
+        implementation = (
+            await config_entry_oauth2_flow.async_get_config_entry_implementation(
+                hass, entry
+            )
         )
-    )
     session = config_entry_oauth2_flow.OAuth2Session(hass, entry, implementation)
     return OAuthTokens(hass, session)
 
@@ -189,7 +198,7 @@ class WebexKind(OAuthProviderKind):
         if entry is None:  # pragma: no cover - Webex settings change only on an entry
             raise FlowAbortError("missing_credentials")
         try:
-            tokens = await async_webex_tokens(hass, entry)
+            tokens = await async_webex_tokens(hass, entry, data)
         except ImplementationUnavailableError, UnknownImplementationError:
             raise FlowAbortError("missing_credentials") from None
         client = self.create_client(hass, data, entry.entry_id, tokens)
@@ -212,6 +221,10 @@ class WebexKind(OAuthProviderKind):
         except ProviderError as err:
             LOGGER.warning("Webex refused to say who signed in: %s", err)
             raise FlowAbortError("cannot_connect") from err
+
+    def sign_in_at(self, settings: Mapping[str, Any]) -> AbstractContextManager[None]:
+        """Sign in to the Webex of the API URL, as the API calls go there."""
+        return webex_sign_in_at(settings.get(CONF_URL))
 
     def entry_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Add the secret our own Webex webhook is signed with."""

@@ -52,8 +52,6 @@ from .model import (
 )
 
 DEFAULT_URL: Final = "https://webexapis.com/v1"
-AUTHORIZE_URL: Final = "https://webexapis.com/v1/authorize"
-TOKEN_URL: Final = "https://webexapis.com/v1/access_token"  # noqa: S105
 # calls_read: list calls and create telephony_calls webhooks; calls_write: the
 # commands; telephony_config_read: the answer endpoints. Whether GET /people/me
 # needs people_read is UNCONFIRMED: asked for, and the client copes without it.
@@ -138,6 +136,26 @@ class TokenSource(Protocol):
 
 class _NotFoundError(ProviderError):
     """A 404 outside call control (a webhook already gone)."""
+
+
+def authorize_url(base_url: str = DEFAULT_URL) -> str:
+    """Where a user signs in to the Webex whose API is at `base_url`.
+
+    Webex documents https://webexapis.com/v1/authorize. That another Webex
+    (FedRAMP, say) or a proxy serves it at the same path under its API base is
+    UNCONFIRMED.
+    """
+    return f"{base_url.rstrip('/')}/authorize"
+
+
+def token_url(base_url: str = DEFAULT_URL) -> str:
+    """Where codes and refresh tokens become tokens, for the API at `base_url`.
+
+    Webex documents POST https://webexapis.com/v1/access_token; the same path
+    under another API base is UNCONFIRMED (seen for FedRAMP only in
+    third-party code).
+    """
+    return f"{base_url.rstrip('/')}/access_token"
 
 
 def new_webhook_secret() -> str:
