@@ -1,0 +1,1 @@
+"""End to end: a real `hass` process, driven through its public APIs."""
