@@ -47,6 +47,8 @@ class Bench:
 
     hass: HomeAssistant
     floor: FloorWebhook
+    # The floor of an integration that writes as many states as ours.
+    matched: FloorWebhook
     one: BenchEntry  # 1 device, no live call
     many: BenchEntry  # 1 000 devices, no live call
     one_loaded: BenchEntry  # 1 device holding LIVE_CALLS ringing calls
@@ -78,6 +80,8 @@ async def async_set_up(hass: HomeAssistant, simulator: TelnyxSimulator) -> Bench
     numbers = [number for entry in entries for number in entry.traffic.numbers]
     floor = FloorWebhook(hass, simulator.public_key_b64, numbers)
     floor.register()
+    matched = FloorWebhook(hass, simulator.public_key_b64, numbers, as_many_writes=True)
+    matched.register()
     one, many, one_loaded, many_loaded = entries
     for loaded in (one_loaded, many_loaded):
         calls = [loaded.traffic.new_call() for _ in range(LIVE_CALLS)]
@@ -85,7 +89,7 @@ async def async_set_up(hass: HomeAssistant, simulator: TelnyxSimulator) -> Bench
         await async_deliver_all(hass, loaded.webhook_id, requests)
         if len(loaded.hub.calls) != LIVE_CALLS:
             raise RuntimeError(f"{loaded.title}: {len(loaded.hub.calls)} live calls")
-    return Bench(hass, floor, one, many, one_loaded, many_loaded)
+    return Bench(hass, floor, matched, one, many, one_loaded, many_loaded)
 
 
 async def async_writes_per_event(
@@ -115,6 +119,9 @@ async def async_measure_events(bench: Bench, entry: BenchEntry) -> EventCase:
         return as_requests(entry.traffic.whole_calls(CALLS_PER_ROUND))
 
     floor_writes = await async_writes_per_event(hass, floor.webhook_id, _make())
+    matched_writes = await async_writes_per_event(
+        hass, bench.matched.webhook_id, _make()
+    )
     our_writes = await async_writes_per_event(hass, entry.webhook_id, _make())
     if not our_writes:
         raise RuntimeError(f"{entry.title}: the deliveries changed no state")
@@ -123,6 +130,7 @@ async def async_measure_events(bench: Bench, entry: BenchEntry) -> EventCase:
         [
             Side("floor", floor.webhook_id, _make),
             Side("switchboard", entry.webhook_id, _make),
+            Side("same writes", bench.matched.webhook_id, _make),
         ],
         ROUNDS,
     )
@@ -132,8 +140,10 @@ async def async_measure_events(bench: Bench, entry: BenchEntry) -> EventCase:
         label=f"{entry.device_count:,} device{'s' if entry.device_count > 1 else ''}",
         floor=series["floor"],
         ours=series["switchboard"],
+        matched=series["same writes"],
         floor_writes=floor_writes,
         our_writes=our_writes,
+        matched_writes=matched_writes,
     )
 
 

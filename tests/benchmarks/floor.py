@@ -26,21 +26,36 @@ REPLAY_WINDOW = 300
 FLOOR_DOMAIN = "switchboard_bench_floor"
 FLOOR_WEBHOOK_ID = "f" * 64
 _DEFAULT_ENTITY = "sensor.floor_unknown_number"
+# What Switchboard's entities of a number show per Telnyx event: the call and
+# caller sensors and the call activity event; at the end the last call too.
+SWITCHBOARD_SHOWS = {"call.hangup": 4}
+SWITCHBOARD_SHOWS_OTHERWISE = 3
 
 
 class FloorWebhook:
     """A webhook that verifies, parses and writes one state per delivery."""
 
     def __init__(
-        self, hass: HomeAssistant, public_key_b64: str, numbers: Iterable[str]
+        self,
+        hass: HomeAssistant,
+        public_key_b64: str,
+        numbers: Iterable[str],
+        *,
+        as_many_writes: bool = False,
     ) -> None:
-        """Verify with the simulator's public key; one entity per number."""
+        """Verify with the simulator's public key; one entity per number.
+
+        With `as_many_writes`, it writes as many states per event as
+        Switchboard's entities of a number need (SWITCHBOARD_SHOWS): the floor
+        of an integration that shows as much.
+        """
         self._hass = hass
         self._key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
         self._entities = {
             number: f"sensor.floor_{number.lstrip('+')}" for number in numbers
         }
-        self.webhook_id = FLOOR_WEBHOOK_ID
+        self._as_many_writes = as_many_writes
+        self.webhook_id = FLOOR_WEBHOOK_ID[:-1] + ("m" if as_many_writes else "f")
 
     def register(self) -> None:
         """Register the webhook, as an integration would."""
@@ -69,6 +84,12 @@ class FloorWebhook:
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         entity_id = self._entities.get(payload.get("to"), _DEFAULT_ENTITY)
         hass.states.async_set(entity_id, state, {"call_id": call_id})
+        if self._as_many_writes:
+            writes = SWITCHBOARD_SHOWS.get(state, SWITCHBOARD_SHOWS_OTHERWISE)
+            for extra in range(1, writes):
+                hass.states.async_set(
+                    f"{entity_id}_{extra}", state, {"call_id": call_id}
+                )
         return web.Response(status=HTTPStatus.OK)
 
     def _verified(self, request: web.Request, body: bytes) -> bool:
