@@ -81,32 +81,7 @@ def home_assistant(
 @pytest.fixture(scope="module")
 def owner_token(home_assistant: HassProcess) -> str:
     """Onboard as the frontend does; the owner's access token."""
-    hass = home_assistant
-    client_id = f"{hass.url}/"
-    created = hass.expect(
-        "POST",
-        "/api/onboarding/users",
-        {**OWNER, "client_id": client_id, "language": "en"},
-    )
-    tokens = hass.expect(
-        "POST",
-        "/auth/token",
-        form={
-            "grant_type": "authorization_code",
-            "code": created["auth_code"],
-            "client_id": client_id,
-        },
-    )
-    token: str = tokens["access_token"]
-    hass.expect("POST", "/api/onboarding/core_config", {}, token=token)
-    hass.expect("POST", "/api/onboarding/analytics", {}, token=token)
-    hass.expect(
-        "POST",
-        "/api/onboarding/integration",
-        {"client_id": client_id, "redirect_uri": f"{hass.url}/?auth_callback=1"},
-        token=token,
-    )
-    return token
+    return home_assistant.onboard(OWNER)
 
 
 @pytest.fixture(scope="module")

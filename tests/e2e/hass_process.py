@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -85,12 +86,15 @@ class HassProcess:
     config_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Set when `hass` serves TLS: the context that trusts its certificate.
+    ssl_context: ssl.SSLContext | None = None
     _log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         """Home Assistant's base URL (internal and external)."""
-        return f"http://{LOOPBACK}:{self.port}"
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://{LOOPBACK}:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -185,9 +189,10 @@ class HassProcess:
         *,
         token: str | None = None,
         form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> HttpReply:
         """One blocking HTTP request (for set-up, outside any test's loop)."""
-        headers = {}
+        headers = dict(headers or {})
         data: bytes | None = None
         if form is not None:
             data = urllib.parse.urlencode(form).encode()
@@ -201,7 +206,9 @@ class HassProcess:
             self.url + path, data=data, headers=headers, method=method
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(  # noqa: S310
+                request, timeout=30, context=self.ssl_context
+            ) as response:
                 return HttpReply(response.status, _json(response.read()))
         except urllib.error.HTTPError as err:
             return HttpReply(err.code, _json(err.read()))
@@ -212,6 +219,75 @@ class HassProcess:
         if reply.status != 200:
             raise self.error(f"{method} {path} answered {reply.status}: {reply.body}")
         return reply.body
+
+    def onboard(self, user: dict[str, str]) -> str:
+        """Onboard as the frontend does, creating `user`; the owner's access token.
+
+        `user` has the keys ``name``, ``username`` and ``password``.
+        """
+        client_id = f"{self.url}/"
+        created = self.expect(
+            "POST",
+            "/api/onboarding/users",
+            {**user, "client_id": client_id, "language": "en"},
+        )
+        token = self._token_for(created["auth_code"])
+        self.expect("POST", "/api/onboarding/core_config", {}, token=token)
+        self.expect("POST", "/api/onboarding/analytics", {}, token=token)
+        self.expect(
+            "POST",
+            "/api/onboarding/integration",
+            {"client_id": client_id, "redirect_uri": f"{self.url}/?auth_callback=1"},
+            token=token,
+        )
+        return token
+
+    def onboarded(self) -> bool:
+        """Whether the owner was created already (onboarding's first step).
+
+        Once onboarding is complete, a `hass` started afterwards serves no
+        onboarding routes at all.
+        """
+        reply = self.request("GET", "/api/onboarding")
+        if reply.status == 404:
+            return True
+        if reply.status != 200:
+            raise self.error(f"GET /api/onboarding answered {reply.status}")
+        return any(step["step"] == "user" and step["done"] for step in reply.body)
+
+    def log_in(self, username: str, password: str) -> str:
+        """Log in as the login page does; the user's access token."""
+        client_id = f"{self.url}/"
+        flow = self.expect(
+            "POST",
+            "/auth/login_flow",
+            {
+                "client_id": client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{self.url}/?auth_callback=1",
+            },
+        )
+        done = self.expect(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": client_id, "username": username, "password": password},
+        )
+        if done.get("type") != "create_entry":
+            raise self.error(f"logging in as {username} failed: {done}")
+        return self._token_for(done["result"])
+
+    def _token_for(self, code: str) -> str:
+        tokens = self.expect(
+            "POST",
+            "/auth/token",
+            form={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": f"{self.url}/",
+            },
+        )
+        token: str = tokens["access_token"]
+        return token
 
 
 def _hass_environment() -> dict[str, str]:

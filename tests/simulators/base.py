@@ -35,6 +35,7 @@ from enum import StrEnum
 import functools
 import json
 import signal
+import ssl
 import sys
 from typing import Any, ClassVar, Final, Self
 from urllib.parse import parse_qsl
@@ -438,6 +439,9 @@ class Simulator[R: SimRequest](ABC):
     def _add_demo_options(cls, parser: argparse.ArgumentParser) -> None:
         """Add the provider's own command-line options."""
 
+    def _use_options(self, options: argparse.Namespace) -> None:  # noqa: B027
+        """Apply the command-line options a family of simulators shares."""
+
     @classmethod
     def main(cls, argv: Sequence[str] | None = None) -> None:
         """Serve the demo simulator until interrupted (Ctrl-C or SIGTERM)."""
@@ -497,6 +501,7 @@ class Simulator[R: SimRequest](ABC):
     @classmethod
     async def _serve_demo(cls, options: argparse.Namespace) -> None:
         simulator = cls.demo(options)
+        simulator._use_options(options)
         url = await simulator.start(options.host, options.port)
         sys.stdout.write(simulator._banner(url))
         sys.stdout.flush()
@@ -588,3 +593,23 @@ class DeliveringSimulator[E](Simulator[SimRequest]):
     async def _stopped(self) -> None:
         await self._outbox.cancel()
         await self._poster.close()
+
+    def trust(self, cafile: str) -> None:
+        """Verify https receivers against `cafile` (PEM) only, not the system's CAs."""
+        self._poster.ssl_context = ssl.create_default_context(cafile=cafile)
+
+    @classmethod
+    def _parser(cls) -> argparse.ArgumentParser:
+        parser = super()._parser()
+        parser.add_argument(
+            "--trust-ca",
+            metavar="PEM",
+            default=None,
+            help="verify https receivers against this CA certificate only"
+            " (a Home Assistant serving a self-signed certificate)",
+        )
+        return parser
+
+    def _use_options(self, options: argparse.Namespace) -> None:
+        if options.trust_ca:
+            self.trust(options.trust_ca)

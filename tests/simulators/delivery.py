@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+import ssl
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
@@ -148,6 +149,8 @@ class Poster:
     def __init__(self, timeout: float) -> None:
         """Give each POST `timeout` seconds in all before it counts as unanswered."""
         self.timeout = timeout
+        # None: verify https receivers against the system's CAs.
+        self.ssl_context: ssl.SSLContext | None = None
         self._session: ClientSession | None = None
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Posted:
@@ -159,6 +162,7 @@ class Poster:
                 headers=dict(headers),
                 timeout=ClientTimeout(total=self.timeout),
                 allow_redirects=False,
+                ssl=self.ssl_context or True,
             ) as response:
                 return Posted(response.status, response.headers.get("Location"))
         except (TimeoutError, ClientError, OSError) as err:

@@ -94,6 +94,9 @@ Control routes (test-only, no authentication):
     (all optional). Answers ``{"call_id": "..."}``.
 ``POST /_sim/hangup``
     Body ``{"call_id": "..."}``. The caller hangs up. Answers ``{"result": "ok"}``.
+``POST /_sim/webhook``
+    Body ``{"url": "https://..."}``. Sets the bot's calling webhook (as pasted
+    into the bot registration). Answers ``{"result": "ok"}``.
 """
 
 import argparse
@@ -467,6 +470,12 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
                 "hangup",
                 self._control_hangup,
                 '{"call_id": "..."}: the caller hangs up',
+            ),
+            Control(
+                "webhook",
+                self._control_webhook,
+                '{"url": "https://..."}: the bot registration\'s calling webhook'
+                "\n(what --webhook-url sets at start)",
             ),
         ]
 
@@ -1211,6 +1220,12 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
 
     async def _control_hangup(self, body: dict[str, Any]) -> dict[str, Any]:
         await self.remote_hangup(str(body["call_id"]))
+        return {"result": "ok"}
+
+    async def _control_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not _is_https(body["url"]):
+            raise ValueError("the calling webhook must be an https URL")
+        self.bot_webhook_url = str(body["url"])
         return {"result": "ok"}
 
     # ---------------------------------------------------------- command line

@@ -1,0 +1,1 @@
+"""`scripts/develop` and `scripts/ring`: a real Home Assistant and the simulators."""
