@@ -12,15 +12,12 @@ from homeassistant.exceptions import (
     ImplementationUnavailableError,
     UnknownImplementationError,
 )
-from homeassistant.helpers import (
-    config_validation as cv,
-    device_registry as dr,
-    issue_registry as ir,
-)
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_REGISTERED_URL, DOMAIN, LOGGER
 from .hub import STREAM_REFUSED_ISSUE, SwitchboardConfigEntry, SwitchboardHub
+from .issues import async_clear_entry_issues
 from .kinds import UnknownProviderError, kind_of
 from .providers.base import Provider, WebhookProvider
 from .providers.model import (
@@ -111,7 +108,7 @@ async def async_unload_entry(
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Undo what the entry registered with the provider and with Nabu Casa."""
-    ir.async_delete_issue(hass, DOMAIN, f"{STREAM_REFUSED_ISSUE}_{entry.entry_id}")
+    async_clear_entry_issues(hass, entry, (STREAM_REFUSED_ISSUE,))
     if CONF_REGISTERED_URL not in entry.data:
         # Nothing registered at the provider (Teams, Genesys, manual webhooks).
         await async_remove_webhook(hass, entry, None)

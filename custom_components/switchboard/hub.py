@@ -22,13 +22,13 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util.hass_dict import HassKey
 
 from .calls import CallBook, CallChange, CallListener
 from .const import DOMAIN, LOGGER
 from .devices import DeviceRoster
+from .issues import async_clear_entry_issues, async_raise_entry_issue
 from .providers.base import (
     KeepAliveProvider,
     Provider,
@@ -349,18 +349,12 @@ class SwitchboardHub:
             self.provider_name,
             entry.title,
         )
-        ir.async_create_issue(
+        async_raise_entry_issue(
             self.hass,
-            DOMAIN,
-            f"{STREAM_REFUSED_ISSUE}_{entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=STREAM_REFUSED_ISSUE,
-            translation_placeholders={
-                "title": entry.title,
-                "provider": self.provider_name,
-                "error": str(err),
-            },
+            entry,
+            STREAM_REFUSED_ISSUE,
+            provider=self.provider_name,
+            error=str(err),
         )
         self.hass.data.setdefault(_REFUSED_STREAMS, {})[entry.entry_id] = True
         self.hass.config_entries.async_schedule_reload(entry.entry_id)
@@ -393,9 +387,7 @@ class SwitchboardHub:
     def _async_clear_refusal(self) -> None:
         """Drop the repair issue of a refused stream: it is back."""
         self.hass.data.get(_REFUSED_STREAMS, {}).pop(self.entry.entry_id, None)
-        ir.async_delete_issue(
-            self.hass, DOMAIN, f"{STREAM_REFUSED_ISSUE}_{self.entry.entry_id}"
-        )
+        async_clear_entry_issues(self.hass, self.entry, (STREAM_REFUSED_ISSUE,))
 
     @callback
     def _on_stream_connection(self, connected: bool) -> None:

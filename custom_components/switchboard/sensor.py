@@ -48,6 +48,7 @@ MISSED_CALLS_SENSOR = SensorEntityDescription(
     state_class=SensorStateClass.TOTAL_INCREASING,
 )
 LAST_CALL_SENSOR = SensorEntityDescription(key="last_call", translation_key="last_call")
+MISSED_CALLS_ATTRIBUTES = ("last_caller", "last_missed_at")
 
 
 async def async_setup_entry(
@@ -166,11 +167,11 @@ class MissedCallsSensor(_ShownSensor, RestoreEntity):
     ) -> None:
         """Start at none missed, until the count before a restart is restored."""
         super().__init__(entry, device, description)
+        self._count_none()
+
+    def _count_none(self) -> None:
         self._attr_native_value = 0
-        self._attr_extra_state_attributes = {
-            "last_caller": None,
-            "last_missed_at": None,
-        }
+        self._attr_extra_state_attributes = dict.fromkeys(MISSED_CALLS_ATTRIBUTES)
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -196,11 +197,7 @@ class MissedCallsSensor(_ShownSensor, RestoreEntity):
     @callback
     def reset(self) -> None:
         """Start counting again from none."""
-        self._attr_native_value = 0
-        self._attr_extra_state_attributes = {
-            "last_caller": None,
-            "last_missed_at": None,
-        }
+        self._count_none()
         self.async_write_if_changed()
 
 

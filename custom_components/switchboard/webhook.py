@@ -14,7 +14,6 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID, EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError
 from yarl import URL
@@ -33,6 +32,7 @@ from .const import (
     LOGGER,
 )
 from .hub import SwitchboardConfigEntry, SwitchboardHub
+from .issues import async_clear_entry_issues, async_raise_entry_issue
 from .providers.base import WebhookProvider, WebhookRegistrar
 from .providers.kernel.limits import read_at_most
 from .providers.model import (
@@ -411,8 +411,9 @@ class WebhookManager:
 
     @callback
     def _async_reaches_us(self) -> None:
-        for key in (ISSUE_WEBHOOK_ELSEWHERE, ISSUE_WEBHOOK_OFF):
-            ir.async_delete_issue(self._hass, DOMAIN, f"{key}_{self._entry.entry_id}")
+        async_clear_entry_issues(
+            self._hass, self._entry, (ISSUE_WEBHOOK_ELSEWHERE, ISSUE_WEBHOOK_OFF)
+        )
         self._hub.async_set_webhook_reaches_us(reaches=True)
 
     @callback
@@ -426,18 +427,10 @@ class WebhookManager:
         self._hub.async_set_webhook_reaches_us(reaches=False)
 
     def _raise_issue(self, key: str, **placeholders: str) -> None:
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            f"{key}_{self._entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=key,
-            translation_placeholders={"title": self._entry.title, **placeholders},
-        )
+        async_raise_entry_issue(self._hass, self._entry, key, **placeholders)
 
     def _clear_issues(self) -> None:
-        _clear_issues(self._hass, self._entry)
+        async_clear_entry_issues(self._hass, self._entry, _ISSUES)
 
 
 async def _async_read_body(request: web.Request) -> bytes | None:
@@ -465,16 +458,11 @@ def _declares_too_much(request: web.Request) -> bool:
         return True
 
 
-def _clear_issues(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    for key in _ISSUES:
-        ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
-
-
 async def async_remove_webhook(
     hass: HomeAssistant, entry: ConfigEntry[Any], provider: object
 ) -> None:
     """Undo the registration this entry made, and drop its cloudhook."""
-    _clear_issues(hass, entry)
+    async_clear_entry_issues(hass, entry, _ISSUES)
     registered = entry.data.get(CONF_REGISTERED_URL)
     if registered and isinstance(provider, WebhookRegistrar):
         try:

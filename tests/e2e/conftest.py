@@ -24,7 +24,7 @@ from custom_components.switchboard.const import (
 from tests.const import FRONT_DESK, KITCHEN
 
 from .api import FlowWalk, HassApi
-from .hass_process import HassProcess
+from .hass_process import HassProcess, running_hass
 from .simulator_thread import SimulatorThread
 
 OWNER = {"name": "Owner", "username": "owner", "password": "e2e-owner-password"}
@@ -69,13 +69,8 @@ def home_assistant(
     loopback_sockets: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Generator[HassProcess]:
     """A running `hass` with a fresh config dir; stopped however the module ends."""
-    hass = HassProcess(tmp_path_factory.mktemp("hass") / "config")
-    hass.write_config()
-    try:
-        hass.start()
+    with running_hass(tmp_path_factory.mktemp("hass") / "config") as hass:
         yield hass
-    finally:
-        hass.stop()
 
 
 @pytest.fixture(scope="module")

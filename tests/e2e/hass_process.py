@@ -7,6 +7,8 @@ checkout's own ``custom_components`` first on the path instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 import json
 import os
@@ -79,6 +81,20 @@ class HttpReply:
     body: Any
 
 
+@contextmanager
+def running_hass(
+    config_dir: Path, extra_configuration: str = ""
+) -> Iterator[HassProcess]:
+    """A started `hass` in a fresh `config_dir`; stopped however the block ends."""
+    hass = HassProcess(config_dir)
+    hass.write_config(extra_configuration)
+    try:
+        hass.start()
+        yield hass
+    finally:
+        hass.stop()
+
+
 @dataclass
 class HassProcess:
     """One config dir, and the `hass` process currently running on it."""
@@ -101,15 +117,15 @@ class HassProcess:
         """Where the process's output goes (every start appends)."""
         return self.config_dir / "hass-output.log"
 
-    def write_config(self) -> None:
-        """Write configuration.yaml and link the checkout's integration."""
+    def write_config(self, extra: str = "") -> None:
+        """Write configuration.yaml (with `extra` YAML) and link the integration."""
         custom_components = self.config_dir / "custom_components"
         custom_components.mkdir(parents=True, exist_ok=True)
         (custom_components / "switchboard").symlink_to(
             INTEGRATION, target_is_directory=True
         )
         (self.config_dir / "configuration.yaml").write_text(
-            CONFIGURATION.format(url=self.url, host=LOOPBACK, port=self.port)
+            CONFIGURATION.format(url=self.url, host=LOOPBACK, port=self.port) + extra
         )
 
     def start(self, token: str | None = None) -> None:

@@ -32,7 +32,7 @@ from .browser import (
     wait_hidden,
     wait_visible,
 )
-from .hass_process import REPOSITORY, HassProcess
+from .hass_process import REPOSITORY, HassProcess, running_hass
 from .simulator_thread import SimulatorThread
 
 OWNER: Final = {"name": "Owner", "username": "owner", "password": "e2e-owner-password"}
@@ -66,15 +66,10 @@ def frontend_home_assistant(
     loopback_sockets: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Generator[HassProcess]:
     """A running, not yet onboarded `hass` that serves its frontend."""
-    hass = HassProcess(tmp_path_factory.mktemp("hass-browser") / "config")
-    hass.write_config()
-    with (hass.config_dir / "configuration.yaml").open("a") as configuration:
-        configuration.write(FRONTEND_CONFIGURATION)
-    try:
-        hass.start()
+    with running_hass(
+        tmp_path_factory.mktemp("hass-browser") / "config", FRONTEND_CONFIGURATION
+    ) as hass:
         yield hass
-    finally:
-        hass.stop()
 
 
 @pytest.fixture(scope="module")
