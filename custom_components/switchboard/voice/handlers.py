@@ -26,7 +26,8 @@ from homeassistant.helpers.llm import ToolAnnotations
 from homeassistant.util.hass_dict import HassKey
 import probatio as vol
 
-from ..hub import ANSWERED_STATES, SwitchboardHub
+from ..calls import HANGUP_ORDER
+from ..hub import SwitchboardHub
 from ..providers.kernel.memory import BoundedSet
 from ..providers.model import Call, CallAction, CallState
 from .phrases import Phrases, async_get_phrases, phrases_for
@@ -59,7 +60,6 @@ _SAME_REASON: Final = {
     "action_not_allowed": "refused_now",
 }
 # Hang-up ends the call the user is in before one that only rings.
-_HANG_UP_ORDER: Final = (*ANSWERED_STATES, CallState.DIALING, CallState.RINGING)
 _NEVER: Final = datetime.max.replace(tzinfo=UTC)
 _LONG_AGO: Final = datetime.min.replace(tzinfo=UTC)
 
@@ -467,7 +467,7 @@ class HangUpCallHandler(CallActionHandler):
         def _rank(found: PhoneCall) -> int:
             if found.call.call_id in memory.answered:
                 return 0
-            return _HANG_UP_ORDER.index(found.call.state)
+            return HANGUP_ORDER.index(found.call.state)
 
         return sorted(live, key=_rank)
 
