@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.switchboard.const import DOMAIN
 from custom_components.switchboard.webhook import REGISTRATION_CHECK_INTERVAL
-from tests.helpers import SENSOR, call_action, ring, state_of
+from tests.helpers import BUTTON, SENSOR, call_action, press, ring, state_of
 from tests.simulators.telnyx import TelnyxSimulator
 from tests.simulators.webex import WebexSimulator
 
@@ -61,6 +61,11 @@ async def test_a_telnyx_application_pointed_elsewhere_is_left_to_the_user(
     }
     with pytest.raises(HomeAssistantError) as refused:
         await call_action(hass, "answer_call", entity_id=SENSOR)
+    assert refused.value.translation_key == "webhook_elsewhere"
+    # The Answer button stays pressable, so its press is not skipped unsaid.
+    assert state_of(hass, BUTTON).state != STATE_UNAVAILABLE
+    with pytest.raises(HomeAssistantError) as refused:
+        await press(hass, BUTTON)
     assert refused.value.translation_key == "webhook_elsewhere"
     assert not [r for r in telnyx.requests if r.path.endswith("/actions/answer")]
 

@@ -1,7 +1,10 @@
 """The call buttons: answer, decline and hang up the device's call.
 
-A button is unavailable only while the provider is unreachable; pressing one
-with nothing to act on raises a translated error that names the device.
+A button never goes unavailable: Home Assistant skips an unavailable entity's
+press without a word, so an automation pressing Answer while the provider is
+unreachable would believe it answered. Pressed then, it raises the hub's
+translated reason instead; pressed with nothing to act on, an error that
+names the device.
 """
 
 from __future__ import annotations
@@ -62,8 +65,13 @@ class CallButton(SwitchboardEntity, ButtonEntity):
     """Performs its action on the call the action means (see the hub)."""
 
     entity_description: CallButtonDescription
-    # What a button shows is only whether the provider is reachable.
+    # A button shows nothing that changes: no call or availability news to follow.
     _follows_calls = False
+
+    @property
+    @override
+    def available(self) -> bool:
+        return True
 
     @override
     async def async_press(self) -> None:

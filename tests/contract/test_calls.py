@@ -152,7 +152,7 @@ async def test_nothing_to_answer_names_the_device(
 async def test_buttons_with_nothing_to_act_on_name_the_device(
     hass: HomeAssistant, harness: Harness
 ) -> None:
-    # A button is unavailable only while the provider is unreachable.
+    # A button is always pressable; with nothing to act on it names the device.
     for key, error in (
         ("answer", "no_call_to_answer"),
         ("hang_up", "no_call_to_hangup"),

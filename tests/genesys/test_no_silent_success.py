@@ -9,10 +9,10 @@ import pytest
 
 from custom_components.switchboard.const import DOMAIN
 from tests.fixtures.genesys import genesys_settle
-from tests.helpers import state_of
+from tests.helpers import press, state_of
 from tests.simulators.genesys import GenesysSimulator
 
-from .test_integration import DESK, call_action, ring, wait_for_state
+from .test_integration import DESK, DESK_BUTTON, call_action, ring, wait_for_state
 
 OPERATIONS = "/me/calls/"
 
@@ -33,6 +33,12 @@ async def test_answer_while_the_stream_reconnects_is_an_error(
     assert raised.value.translation_domain == DOMAIN
     assert raised.value.translation_key == "stream_down"
     assert raised.value.translation_placeholders == {"provider": "Genesys"}
+    # So would it skip an unavailable button: the Answer button stays
+    # pressable, and its press says the same.
+    assert state_of(hass, DESK_BUTTON).state != STATE_UNAVAILABLE
+    with pytest.raises(HomeAssistantError) as raised:
+        await press(hass, DESK_BUTTON)
+    assert raised.value.translation_key == "stream_down"
     assert not [
         request
         for request in genesys.requests[sent_before:]

@@ -34,6 +34,7 @@ from .test_integration import (
     CALLER,
     DESK,
     ENTITIES,
+    SHOWING_ENTITIES,
     STREAM_BACK,
     STREAM_LOST,
     cometd,
@@ -84,7 +85,9 @@ async def test_reconnect_none_waits_for_home_assistants_retry(
     # Stopped for good: no new handshake of its own, the devices unavailable,
     # a repair issue that says why, and the entry waiting for its retry.
     assert len(cometd(genesys, "/meta/handshake")) == 1
-    assert all(state_of(hass, entity).state == STATE_UNAVAILABLE for entity in ENTITIES)
+    assert all(
+        state_of(hass, entity).state == STATE_UNAVAILABLE for entity in SHOWING_ENTITIES
+    )
     issue = issue_of(hass, entry)
     assert issue is not None
     assert issue.translation_key == "stream_refused"
@@ -194,7 +197,9 @@ async def test_a_stream_that_fails_unforeseen_is_not_silent(
         assert await hass.config_entries.async_reload(setup_genesys.entry_id)
         await hass.async_block_till_done()
     assert stream_tasks() == []
-    assert all(state_of(hass, entity).state == STATE_UNAVAILABLE for entity in ENTITIES)
+    assert all(
+        state_of(hass, entity).state == STATE_UNAVAILABLE for entity in SHOWING_ENTITIES
+    )
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "The event stream of Kristi Sippola stopped" in record.getMessage()
     assert record.exc_info is not None
