@@ -4,7 +4,8 @@ Every client is a `Provider`. How its events reach us adds one more:
 `WebhookProvider` (pushed to an HTTP endpoint of ours, optionally with a
 `WebhookRegistrar` that points the provider there), or `StreamProvider` (a
 connection the client keeps open itself). A provider that can list the calls
-it has now is also a `ReconcilingProvider`.
+it has now is also a `ReconcilingProvider`; one that can place calls, a
+`DialingProvider`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ class Provider(Protocol):
         device: Device,
         options: Mapping[str, Any],
     ) -> None:
-        """Answer, reject or hang up `call` on `device`."""
+        """Perform an action on `call` on `device`: answer, transfer, speak...
+
+        `options` are what validate_options returned, the action's arguments
+        (ARG_TO, ARG_MESSAGE...) among them.
+        """
 
 
 @runtime_checkable
@@ -93,6 +98,18 @@ class WebhookRegistrar(Protocol):
 
     async def async_set_webhook_url(self, url: str | None) -> None:
         """Point the provider's events at `url`; None removes the registration."""
+
+
+@runtime_checkable
+class DialingProvider(Protocol):
+    """A provider that can place calls (CallAction.DIAL in supported_actions)."""
+
+    async def async_dial(self, device: Device, options: Mapping[str, Any]) -> CallEvent:
+        """Place a call from `device` to options[ARG_TO] (validated for DIAL).
+
+        Returns the new call's first event: outgoing, DIALING (or where the
+        provider already says it is), with the call id the provider gave it.
+        """
 
 
 @runtime_checkable

@@ -31,6 +31,25 @@ class CallAction(StrEnum):
     ANSWER = "answer"
     REJECT = "reject"
     HANGUP = "hangup"
+    TRANSFER = "transfer"
+    HOLD = "hold"
+    RESUME = "resume"
+    SPEAK = "speak"
+    PLAY = "play"
+    SEND_DIGITS = "send_digits"
+    # Not an action on a call: placing a new one (Provider.async_dial).
+    DIAL = "dial"
+
+
+# What an action acts with, beside the provider's own options. They arrive in
+# the same mapping as those options, so validate_options checks them too.
+ARG_TO = "to"  # transfer, dial: a number or an address the provider understands
+ARG_VOICEMAIL = "voicemail"  # transfer: to the callee's voicemail instead
+ARG_MESSAGE = "message"  # speak: the text to say
+ARG_LANGUAGE = "language"  # speak: e.g. "en-US"
+ARG_VOICE = "voice"  # speak: the provider's voice name
+ARG_URL = "url"  # play: an audio file the provider fetches
+ARG_DIGITS = "digits"  # send_digits: 0-9, *, # (and A-D where allowed)
 
 
 class EndReason(StrEnum):
@@ -40,6 +59,8 @@ class EndReason(StrEnum):
     MISSED = "missed"
     REJECTED = "rejected"
     ANSWERED_ELSEWHERE = "answered_elsewhere"
+    # Sent on by a transfer: the call goes on, but no longer on this device.
+    TRANSFERRED = "transferred"
     FAILED = "failed"
 
 
@@ -121,6 +142,8 @@ class CallEvent:
     started_at: datetime | None = None
     end_reason: EndReason | None = None
     actions: frozenset[CallAction] | None = None
+    # Keys pressed on the call (DTMF); an event with digits moves no state.
+    digits: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 

@@ -23,13 +23,18 @@ def check_options(
     options: Mapping[str, Any],
     *,
     unknown: str,
+    required: Mapping[CallAction, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """Return a copy of `options` once every one passes its check.
 
-    Raises InvalidOptionError naming the first option the action does not take
-    (the reason is `unknown`) or whose value its check refuses. An action the
-    schema does not name takes no options.
+    Raises InvalidOptionError naming the first `required` option missing for
+    the action, the first option the action does not take (the reason is
+    `unknown`) or whose value its check refuses. An action the schema does not
+    name takes no options.
     """
+    for name in (required or {}).get(action, ()):
+        if name not in options:
+            raise InvalidOptionError(name, "is required")
     allowed = schema.get(action, {})
     for name, value in options.items():
         check = allowed.get(name)
@@ -96,6 +101,30 @@ def int_range(low: int, high: int | None = None) -> Check:
         return None
 
     return check
+
+
+def dtmf_digits(alphabet: str, high: int) -> Check:
+    """Accept 1 to `high` keys, each one of `alphabet` (e.g. "0123456789*#")."""
+
+    def check(value: Any) -> str | None:
+        if (
+            isinstance(value, str)
+            and 0 < len(value) <= high
+            and all(key in alphabet for key in value)
+        ):
+            return None
+        return f"must be 1 to {high} of {alphabet}"
+
+    return check
+
+
+def http_url(value: Any) -> str | None:
+    """Accept an absolute http or https URL."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        rest = value.split("://", 1)[1]
+        if rest and not rest.startswith("/") and not any(c.isspace() for c in value):
+            return None
+    return "must be an http or https URL"
 
 
 def base64_string(value: Any) -> str | None:
