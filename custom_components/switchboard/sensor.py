@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.components.sensor import (
@@ -12,8 +12,9 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
@@ -25,7 +26,7 @@ from .entity import (
     call_attributes,
     caller_of,
 )
-from .hub import SwitchboardConfigEntry
+from .hub import ANSWERED_STATES, SwitchboardConfigEntry
 from .providers.model import Call, CallAction, CallState, Device, EndReason
 
 PARALLEL_UPDATES = 0
@@ -49,6 +50,7 @@ MISSED_CALLS_SENSOR = SensorEntityDescription(
 )
 LAST_CALL_SENSOR = SensorEntityDescription(key="last_call", translation_key="last_call")
 MISSED_CALLS_ATTRIBUTES = ("last_caller", "last_missed_at")
+DURATION_TICK = timedelta(seconds=1)
 
 
 async def async_setup_entry(
@@ -138,9 +140,13 @@ class CallSensor(_PrimaryCallSensor):
 class CallerSensor(_PrimaryCallSensor):
     """Who the device's primary call is with: "Name (number)"; unknown when idle.
 
-    A live call's duration is not an attribute: it would cost a state write
-    every second. `answered_at` lets a card count it up.
+    `duration` counts an answered call's seconds up, one write a second while
+    it lasts. The recorder leaves it out: a row a second would fill the
+    database with nothing the last-call sensor does not keep at the end.
     """
+
+    _unrecorded_attributes = frozenset({"duration"})
+    _stop_ticking: CALLBACK_TYPE | None = None
 
     @override
     def _show(self) -> None:
@@ -151,7 +157,44 @@ class CallerSensor(_PrimaryCallSensor):
             "state": call.state.value if call else None,
             "started_at": call.started_at if call else None,
             "answered_at": call.answered_at if call else None,
+            "duration": _seconds_since(call.answered_at)
+            if call and call.state in ANSWERED_STATES
+            else None,
         }
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._tick_while_answered()
+        self.async_on_remove(self._stop)
+
+    @callback
+    @override
+    def _handle_call_change(self, change: CallChange) -> None:
+        super()._handle_call_change(change)
+        self._tick_while_answered()
+
+    @callback
+    def _tick_while_answered(self) -> None:
+        answered = self._attr_extra_state_attributes["duration"] is not None
+        if answered and self._stop_ticking is None:
+            self._stop_ticking = async_track_time_interval(
+                self.hass, self._tick, DURATION_TICK, name="switchboard call duration"
+            )
+        elif not answered:
+            self._stop()
+
+    @callback
+    def _tick(self, _now: datetime) -> None:
+        self._show()
+        self.async_write_if_changed()
+        self._tick_while_answered()
+
+    @callback
+    def _stop(self) -> None:
+        if self._stop_ticking is not None:
+            self._stop_ticking()
+            self._stop_ticking = None
 
 
 class MissedCallsSensor(_ShownSensor, RestoreEntity):
@@ -218,6 +261,13 @@ def _outcome(change: CallChange) -> str:
     ):
         return call.end_reason.value
     return "unanswered"
+
+
+def _seconds_since(moment: datetime | None) -> int | None:
+    """Whole seconds from `moment` until now."""
+    if moment is None:
+        return None
+    return max(0, int((dt_util.utcnow() - moment).total_seconds()))
 
 
 def _duration(call: Call) -> int | None:
