@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 import secrets
 import signal
 import socket
@@ -22,6 +23,7 @@ from typing import Any, Final
 
 from tests.e2e.hass_process import INTEGRATION, HassProcess
 
+from .dashboard import DASHBOARD, create_dashboard
 from .entries import ADDERS, EntryError, FlowClient, register_graph_webhook
 from .http_store import write_http_settings
 from .simulators import SimulatorProcess
@@ -31,6 +33,7 @@ from .state import (
     LOOPBACK,
     PROVIDERS,
     SIMULATOR_PORTS,
+    STATE_FILE,
     load_state,
     pick_port,
     save_state,
@@ -146,22 +149,28 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 class Demo:
     """The processes of one run, and what they were given."""
 
-    def __init__(self, *, public: bool) -> None:
-        """Plan the run: ports, certificate, login, from the folder's state."""
+    def __init__(self, *, public: bool, folder: Path = FOLDER) -> None:
+        """Plan the run: ports, certificate, login, from the folder's state.
+
+        `folder` is `.develop/` but for the end-to-end test of the demo.
+        """
         self.public = public
-        self.state: dict[str, Any] = load_state()
+        self.folder = folder
+        self.state_file = folder / STATE_FILE.name
+        self.state: dict[str, Any] = load_state(self.state_file)
         self.simulators: dict[str, SimulatorProcess] = {}
         self.hass: HassProcess | None = None
         self.token = ""
         self.tls: TlsFiles | None = None
         self.url = ""
         self.moved: list[str] = []
+        self.cards = 0
 
     # --- start ---
 
     def start(self) -> None:
         """Start the simulators and `hass`; onboard; add the entries."""
-        FOLDER.mkdir(mode=0o700, exist_ok=True)
+        self.folder.mkdir(mode=0o700, exist_ok=True)
         self._plan()
         for simulator in self.simulators.values():
             simulator.start()
@@ -173,6 +182,8 @@ class Demo:
         self.token = self._owner_token()
         self.hass.wait_until_started(self.token)
         self._add_entries()
+        assert self.tls is not None
+        self.cards = create_dashboard(self.url, self.token, self.tls.client_context())
 
     def _plan(self) -> None:
         listen = "0.0.0.0" if self.public else LOOPBACK  # noqa: S104 - asked for
@@ -185,7 +196,7 @@ class Demo:
         names = [HOST_NAME, LOOPBACK]
         if self.public:
             names.append(socket.gethostname())
-        self.tls = ensure_certificates(FOLDER / "tls", names)
+        self.tls = ensure_certificates(self.folder / "tls", names)
         login = self.state.setdefault(
             "login",
             {
@@ -196,7 +207,9 @@ class Demo:
         )
         self.state["login"] = login
         self.hass = HassProcess(
-            FOLDER / "config", port=hass_port, ssl_context=self.tls.client_context()
+            self.folder / "config",
+            port=hass_port,
+            ssl_context=self.tls.client_context(),
         )
         self.url = origin = f"https://{HOST_NAME}:{hass_port}"
         self._write_config(listen)
@@ -208,10 +221,10 @@ class Demo:
                 # Straight to Home Assistant's own https origin, certificate checked.
                 options += ["--deliver-via", f"{origin}={origin}"]
             self.simulators[provider] = SimulatorProcess(
-                provider, port, FOLDER / "logs" / f"{provider}.log", options
+                provider, port, self.folder / "logs" / f"{provider}.log", options
             )
         self.state["hass"] = {"port": hass_port, "url": origin}
-        save_state(self.state)
+        save_state(self.state, self.state_file)
 
     def _port(self, name: str, usual: int, taken: set[int], host: str) -> int:
         before = self.state.get("ports", {}).get(name, usual)
@@ -270,7 +283,7 @@ class Demo:
                 )
             say(f"==> adding the {provider} entry")
             recorded[provider] = ADDERS[provider](flows, simulator)
-            save_state(self.state)
+            save_state(self.state, self.state_file)
         self._wait_until_loaded()
 
     def _entries(self) -> list[dict[str, Any]]:
@@ -304,6 +317,7 @@ class Demo:
             "",
             f"Home Assistant  {self.url}",
             f"  login         {login['username']} / {login['password']}",
+            f"  dashboard     {self.url}/{DASHBOARD} ({self.cards} call cards)",
             (
                 f"  certificate   of the demo CA {self.tls.ca_certificate}"
                 " (import it in the browser, or accept the warning)"
@@ -338,7 +352,7 @@ class Demo:
             "  scripts/ring webex | scripts/ring graph | scripts/ring genesys [5005]",
             "  scripts/ring --hangup <provider> [call]   (default: the last one rung)",
             "",
-            f"Logs: {self.hass.log_path}, {FOLDER / 'logs'}/",
+            f"Logs: {self.hass.log_path}, {self.folder / 'logs'}/",
             "",
         ]
         say("\n".join(lines))

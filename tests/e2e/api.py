@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
+import itertools
 from typing import Any, Final
 
 import aiohttp
@@ -109,6 +110,26 @@ class HassApi:
             "/api/config/config_entries/entry?domain=switchboard"
         )
         return entries
+
+    @contextlib.asynccontextmanager
+    async def websocket(
+        self,
+    ) -> AsyncIterator[Callable[[dict[str, Any]], Awaitable[Any]]]:
+        """An authenticated websocket: ask a command, get its result."""
+        async with self._session.ws_connect(f"{self._url}/api/websocket") as websocket:
+            assert (await websocket.receive_json())["type"] == "auth_required"
+            await websocket.send_json({"type": "auth", "access_token": self._token})
+            assert (await websocket.receive_json())["type"] == "auth_ok"
+            ids = itertools.count(1)
+
+            async def ask(message: dict[str, Any]) -> Any:
+                await websocket.send_json({"id": next(ids), **message})
+                while (answer := await websocket.receive_json())["type"] != "result":
+                    pass
+                assert answer["success"], answer
+                return answer["result"]
+
+            yield ask
 
     @contextlib.asynccontextmanager
     async def state_changes(self) -> AsyncIterator[StateChanges]:

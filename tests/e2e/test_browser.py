@@ -13,14 +13,13 @@ hand once; copy them again after a change to what they show.
 from __future__ import annotations
 
 from collections.abc import Generator
-import re
-from typing import Any, Final
+from typing import Final
 
-from homeassistant.util.yaml import parse_yaml
 from playwright.sync_api import expect
 import pytest
 
 from tests.const import CALLER, FRONT_DESK, KITCHEN
+from tests.develop.dashboard import readme_call_card
 
 from .browser import (
     SCREENSHOTS,
@@ -32,7 +31,7 @@ from .browser import (
     wait_hidden,
     wait_visible,
 )
-from .hass_process import REPOSITORY, HassProcess, running_hass
+from .hass_process import HassProcess, running_hass
 from .simulator_thread import SimulatorThread
 
 OWNER: Final = {"name": "Owner", "username": "owner", "password": "e2e-owner-password"}
@@ -120,17 +119,6 @@ def ring_front_desk(telnyx: SimulatorThread) -> str:
 def commands(telnyx: SimulatorThread, call_id: str) -> list[str]:
     """The call commands the simulator received for `call_id`."""
     return telnyx.run_sync(telnyx.commands(call_id))
-
-
-def readme_call_card() -> dict[str, Any]:
-    """The card configuration that the README's dashboard section shows."""
-    readme = (REPOSITORY / "README.md").read_text()
-    section = readme.split("### A call card for a dashboard", 1)[1]
-    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
-    assert match is not None, "the README's call card section has no YAML block"
-    card = parse_yaml(match.group(1))
-    assert isinstance(card, dict), card
-    return card
 
 
 def test_onboarded_and_added_in_the_browser(

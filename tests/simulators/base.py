@@ -301,9 +301,40 @@ class Simulator[R: SimRequest](ABC):
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self._api_routes())
         app.add_routes(
-            web.post(control.path, control.handle) for control in self._controls()
+            web.post(control.path, control.handle) for control in self._all_controls()
         )
         return app
+
+    def _all_controls(self) -> list[Control]:
+        """The provider's control routes, and the ones every simulator has."""
+        return [
+            *self._controls(),
+            Control(
+                "requests",
+                self._control_requests,
+                '{"since": 0}\n(since optional): the provider requests received'
+                ' from that index on,\nwithout headers; answers {"requests":'
+                ' [{"method", "path", "query", "body"}...], "count": N}',
+            ),
+        ]
+
+    async def _control_requests(self, body: dict[str, Any]) -> Mapping[str, Any]:
+        """What the simulator received, for a test in another process."""
+        since = body.get("since", 0)
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise ValueError("since must be a whole number, 0 or more")
+        return {
+            "count": len(self.requests),
+            "requests": [
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query,
+                    "body": request.body,
+                }
+                for request in self.requests[since:]
+            ],
+        }
 
     async def start(self, host: str = LOOPBACK, port: int = 0) -> str:
         """Serve on ``host:port`` (0 = any free port); return the client's URL."""
@@ -483,7 +514,7 @@ class Simulator[R: SimRequest](ABC):
         ]
         controls = [
             f"  POST   {control.path}\n{_indent(control.usage, 11)}"
-            for control in self._controls()
+            for control in self._all_controls()
         ]
         return "\n".join(
             [
@@ -513,7 +544,7 @@ class Simulator[R: SimRequest](ABC):
             await simulator.close()
 
     def _banner(self, url: str) -> str:
-        names = "|".join(control.name for control in self._controls())
+        names = "|".join(control.name for control in self._all_controls())
         lines = [
             f"{self.title} listening on {url}",
             *_pairs(
