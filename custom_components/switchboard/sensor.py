@@ -12,7 +12,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.restore_state import RestoreEntity
@@ -54,17 +54,19 @@ DURATION_TICK = timedelta(seconds=1)
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SwitchboardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the four sensors of every device, and of each device that appears."""
+    clock = DurationClock()
+    clock.async_start(hass, entry)
     async_add_device_entities(
         entry,
         async_add_entities,
         lambda device: (
             CallSensor(entry, device, CALL_SENSOR),
-            CallerSensor(entry, device, CALLER_SENSOR),
+            CallerSensor(entry, device, CALLER_SENSOR, clock),
             MissedCallsSensor(entry, device, MISSED_CALLS_SENSOR),
             LastCallSensor(entry, device, LAST_CALL_SENSOR),
         ),
@@ -146,55 +148,78 @@ class CallerSensor(_PrimaryCallSensor):
     """
 
     _unrecorded_attributes = frozenset({"duration"})
-    _stop_ticking: CALLBACK_TYPE | None = None
+
+    def __init__(
+        self,
+        entry: SwitchboardConfigEntry,
+        device: Device,
+        description: SensorEntityDescription,
+        clock: DurationClock,
+    ) -> None:
+        """Show the device's primary call; count its duration on the entry's clock."""
+        self._clock = clock
+        super().__init__(entry, device, description)
 
     @override
     def _show(self) -> None:
         call = self.hub.calls.primary_call(self.device.device_id)
         self._attr_native_value = caller_of(call)
+        answered = call is not None and call.state in ANSWERED_STATES
         self._attr_extra_state_attributes = {
             **call_attributes(call),
             "state": call.state.value if call else None,
             "started_at": call.started_at if call else None,
             "answered_at": call.answered_at if call else None,
-            "duration": _seconds_since(call.answered_at)
-            if call and call.state in ANSWERED_STATES
-            else None,
+            "duration": _seconds_since(call.answered_at) if call and answered else None,
         }
+        self._clock.follow(self, answered=answered)
 
     @override
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self._tick_while_answered()
-        self.async_on_remove(self._stop)
+    async def async_will_remove_from_hass(self) -> None:
+        self._clock.follow(self, answered=False)
+        await super().async_will_remove_from_hass()
 
     @callback
-    @override
-    def _handle_call_change(self, change: CallChange) -> None:
-        super()._handle_call_change(change)
-        self._tick_while_answered()
+    def tick(self) -> None:
+        """Count the answered call's duration up."""
+        self._show()
+        self.async_write_if_changed()
+
+
+class DurationClock:
+    """The clock of an entry's caller sensors: one tick a second for them all.
+
+    It runs from the entry's set-up to its unload and refreshes only the
+    sensors that show an answered call: a timer started and stopped per call
+    would cost every answer and hang-up more than an idle tick costs.
+    """
+
+    def __init__(self) -> None:
+        """Follow no sensor yet."""
+        self._sensors: set[CallerSensor] = set()
 
     @callback
-    def _tick_while_answered(self) -> None:
-        answered = self._attr_extra_state_attributes["duration"] is not None
-        if answered and self._stop_ticking is None:
-            self._stop_ticking = async_track_time_interval(
-                self.hass, self._tick, DURATION_TICK, name="switchboard call duration"
+    def async_start(self, hass: HomeAssistant, entry: SwitchboardConfigEntry) -> None:
+        """Tick until the entry unloads."""
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, self._tick, DURATION_TICK, name="switchboard call duration"
             )
-        elif not answered:
-            self._stop()
+        )
+
+    @callback
+    def follow(self, sensor: CallerSensor, *, answered: bool) -> None:
+        """Tick `sensor` while it shows an answered call."""
+        if answered:
+            self._sensors.add(sensor)
+        else:
+            self._sensors.discard(sensor)
 
     @callback
     def _tick(self, _now: datetime) -> None:
-        self._show()
-        self.async_write_if_changed()
-        self._tick_while_answered()
-
-    @callback
-    def _stop(self) -> None:
-        if self._stop_ticking is not None:
-            self._stop_ticking()
-            self._stop_ticking = None
+        for sensor in list(self._sensors):
+            if sensor.hass is not None:
+                sensor.tick()
 
 
 class MissedCallsSensor(_ShownSensor, RestoreEntity):
