@@ -35,6 +35,25 @@ Control routes (test-only, no authentication, outside ``/v2``):
     Body ``{"call_control_id": "v3:...", "cause": "normal_clearing",
     "source": "caller"}`` (``cause`` and ``source`` optional). The far end
     hangs up. Answers ``{"result": "ok"}``.
+``POST /_sim/pickup``
+    Body ``{"call_id": "v3:..."}``. The far end of an outgoing call (a dial, or
+    the new leg of a transfer) answers now. Answers ``{"result": "ok"}``.
+``POST /_sim/press``
+    Body ``{"call_id": "v3:...", "digits": "1"}``. The caller presses keys on an
+    answered call: one ``call.dtmf.received`` per key and, while a gather runs,
+    ``call.gather.ended`` once it has its digits (a terminating digit, the
+    maximum, or at the end of the keys pressed, as if the inter-digit timeout
+    passed at once). Answers ``{"result": "ok"}``.
+
+Beyond answering (``transfer``, ``speak``, ``gather_using_speak``,
+``playback_start``, ``send_dtmf`` and ``POST /v2/calls``), each command answers
+with the documented errors and sends the documented webhooks after its
+response. The far end of an outgoing call answers by itself after
+``pickup_delay`` seconds (None: only ``/_sim/pickup`` answers it); a number in
+``busy_numbers`` refuses instead (``call.hangup``, ``user_busy``). A transfer's
+new leg shares our leg's ``call_session_id``; once it answers, both legs are
+bridged (``call.bridged`` for each) and, when either hangs up later, so does
+the other (Telnyx's default without ``park_after_unbridge``).
 """
 
 import argparse
@@ -48,6 +67,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import secrets
 import time
 from typing import Any, Final, Literal, Self
@@ -88,7 +108,65 @@ _PAGE_SIZE_DEFAULT: Final = 20
 _NAME_FILTER: Final = "filter[application_name][contains]"
 _NAME_FILTER_MIN: Final = 3
 _REJECT_CAUSES: Final = {"CALL_REJECTED": "call_rejected", "USER_BUSY": "user_busy"}
-_ACTIONS: Final = ("answer", "reject", "hangup")
+_ACTIONS: Final = (
+    "answer",
+    "reject",
+    "hangup",
+    "transfer",
+    "speak",
+    "gather_using_speak",
+    "playback_start",
+    "send_dtmf",
+)
+# Commands that play media or keys need an answered call (90034 otherwise).
+_MEDIA_ACTIONS: Final = frozenset(
+    {"speak", "gather_using_speak", "playback_start", "send_dtmf"}
+)
+_E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
+_SENT_KEYS: Final = frozenset("0123456789ABCD*#wW")
+_PRESSED_KEYS: Final = frozenset("0123456789ABCD*#")
+_GATHER_KEYS: Final = frozenset("0123456789*#")
+_SPEAK_LANGUAGES: Final = frozenset(
+    {
+        "arb",
+        "cmn-CN",
+        "cy-GB",
+        "da-DK",
+        "de-DE",
+        "en-AU",
+        "en-GB",
+        "en-GB-WLS",
+        "en-IN",
+        "en-US",
+        "es-ES",
+        "es-MX",
+        "es-US",
+        "fr-CA",
+        "fr-FR",
+        "hi-IN",
+        "is-IS",
+        "it-IT",
+        "ja-JP",
+        "ko-KR",
+        "nb-NO",
+        "nl-NL",
+        "pl-PL",
+        "pt-BR",
+        "pt-PT",
+        "ro-RO",
+        "ru-RU",
+        "sv-SE",
+        "tr-TR",
+    }
+)
+# The speak payload: 3,000 characters in the schema, 5,000 in error 90010; the
+# simulator refuses only what both refuse.
+_MAX_PAYLOAD: Final = 5000
+_GATHER_DEFAULTS: Final = {
+    "minimum_digits": 1,
+    "maximum_digits": 128,
+    "terminating_digit": "#",
+}
 _READ_ONLY_APP_FIELDS: Final = frozenset({"id", "record_type", "created_at"})
 _URL_APP_FIELDS: Final = ("webhook_event_url", "webhook_event_failover_url")
 
@@ -167,6 +245,88 @@ _ERRORS: Final[dict[str, tuple[str, str]]] = {
         "Command is invalid",
         "Call answer command cannot be issued for outbound calls.",
     ),
+    "10016": (
+        "Phone number must be in +E.164 format",
+        "The specified phone number parameter must be in +E.164 format.",
+    ),
+    "90007": (
+        "Invalid value for terminating_digit",
+        (
+            "The 'terminating_digit' parameter must be a 'string' with a value"
+            " of 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, *, or #."
+        ),
+    ),
+    "90008": (
+        "Invalid value for valid_digits",
+        (
+            "The 'valid_digits' parameter must be a 'string' with a value of"
+            " 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, *, or #."
+        ),
+    ),
+    "90009": (
+        "Invalid value for loop",
+        (
+            "The 'loop' parameter must either be 'infinity' or an 'integer'"
+            " with a minimum value of 1 and a maximum value of 100."
+        ),
+    ),
+    "90010": (
+        "Invalid value for payload",
+        "The 'payload' parameter should contain between 1 and 5000 characters.",
+    ),
+    "90011": (
+        "Invalid value for payload_type",
+        (
+            "The 'payload_type' parameter must be of type 'string' with a value"
+            " of either text or ssml."
+        ),
+    ),
+    "90013": (
+        "Invalid value for language",
+        "The 'language' parameter must be of type 'string'.",
+    ),
+    "90014": (
+        "Invalid value for digits",
+        (
+            "The 'digits' parameter must be a 'string' made of a combination of"
+            " either 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, A, B, C, D, w, W, * or #."
+        ),
+    ),
+    "90016": (
+        "Invalid value for stop",
+        (
+            "The 'stop' parameter must be a 'string' with a value of 'all',"
+            " 'current' or 'overlay'."
+        ),
+    ),
+    "90022": (
+        "Invalid value for minimum_digits",
+        (
+            "The 'minimum_digits' parameter must be an 'integer' with a minimum"
+            " value of 1 and a maximum value of 128."
+        ),
+    ),
+    "90023": (
+        "Invalid value for maximum_digits",
+        (
+            "The 'maximum_digits' parameter must be an 'integer' with a minimum"
+            " value of 1 and a maximum value of 128."
+        ),
+    ),
+    "90027": (
+        "Invalid value for duration_millis",
+        (
+            "The 'duration_millis' parameter must be an 'integer' with a minimum"
+            " value of 100 and a maximum value of 500."
+        ),
+    ),
+    "90028": (
+        "Invalid value for timeout_secs",
+        (
+            "The 'timeout_secs' parameter must be an 'integer' with a minimum"
+            " and a maximum value accepted by command"
+        ),
+    ),
 }
 
 _STATUS_CODES: Final = {
@@ -231,6 +391,13 @@ class SimCall:
     command_ids: dict[str, float] = field(default_factory=dict)
     # What GET /v2/call_events lists for this leg: one entry per webhook event.
     events: list[dict[str, Any]] = field(default_factory=list)
+    # A transfer's new leg: the leg that was transferred.
+    transfer_of: str | None = None
+    # The leg this one is bridged to (a transfer's two legs, once answered).
+    bridged_with: str | None = None
+    # A running gather (gather_using_speak): its limits, and the keys so far.
+    gather: dict[str, Any] | None = None
+    gathered: str = ""
 
 
 @dataclass(frozen=True)
@@ -345,6 +512,97 @@ def _check_reject_cause(body: dict[str, Any]) -> str:
             source={"pointer": "/cause"},
         )
     return _REJECT_CAUSES[cause]
+
+
+def _required_text(body: dict[str, Any], name: str) -> str:
+    """A required string field: 10004 when missing, 10015 when not a string."""
+    value = body.get(name)
+    if value is None:
+        raise _ApiError(422, "10004", source={"pointer": f"/{name}"})
+    if not isinstance(value, str) or not value:
+        raise _ApiError(
+            422,
+            "10015",
+            detail=f"The '{name}' parameter must be a non-empty string.",
+            source={"pointer": f"/{name}"},
+        )
+    return value
+
+
+def _check_int(
+    body: dict[str, Any], name: str, low: int, high: int | None, code: str
+) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        raise _ApiError(422, code, source={"pointer": f"/{name}"})
+
+
+def _check_choice(
+    body: dict[str, Any],
+    name: str,
+    choices: frozenset[str] | tuple[str, ...],
+    code: str,
+) -> None:
+    value = body.get(name)
+    if value is not None and value not in choices:
+        raise _ApiError(422, code, source={"pointer": f"/{name}"})
+
+
+def _check_loop(body: dict[str, Any]) -> None:
+    value = body.get("loop")
+    if value is None or value == "infinity":
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise _ApiError(422, "90009", source={"pointer": "/loop"})
+
+
+def _check_url(body: dict[str, Any], name: str) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise _ApiError(422, "10003", source={"pointer": f"/{name}"})
+
+
+def _check_keys(
+    body: dict[str, Any], name: str, keys: frozenset[str], code: str
+) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if not isinstance(value, str) or not value or not set(value) <= keys:
+        raise _ApiError(422, code, source={"pointer": f"/{name}"})
+
+
+def _check_speech(body: dict[str, Any]) -> None:
+    """What speak and gather_using_speak both check: payload, voice, language."""
+    payload = body.get("payload")
+    if payload is None:
+        raise _ApiError(422, "10004", source={"pointer": "/payload"})
+    if not isinstance(payload, str) or not 1 <= len(payload) <= _MAX_PAYLOAD:
+        raise _ApiError(422, "90010", source={"pointer": "/payload"})
+    _required_text(body, "voice")
+    _check_choice(body, "payload_type", ("text", "ssml"), "90011")
+    _check_choice(body, "language", _SPEAK_LANGUAGES, "90013")
+    _check_choice(body, "service_level", ("basic", "premium"), "10015")
+
+
+def _exclusive(body: dict[str, Any], *names: str) -> None:
+    given = [name for name in names if body.get(name) is not None]
+    if len(given) > 1:
+        raise _ApiError(
+            422,
+            "10015",
+            detail=f"{' and '.join(given)} cannot be used together in one request.",
+            source={"pointer": f"/{given[-1]}"},
+        )
 
 
 def _int_query(
@@ -468,6 +726,19 @@ def _new_application(
     }
 
 
+def _dialed(call: SimCall) -> dict[str, Any]:
+    """What POST /v2/calls answers: the new call, not alive yet (dialing)."""
+    return {
+        "call_control_id": call.call_control_id,
+        "call_leg_id": call.call_leg_id,
+        "call_session_id": call.call_session_id,
+        "client_state": call.client_state,
+        "is_alive": False,
+        "record_type": "call",
+        "start_time": _iso(call.start_time),
+    }
+
+
 def _mark_ended(call: SimCall, cause: str) -> None:
     call.state = "hangup"
     call.hangup_cause = cause
@@ -522,6 +793,14 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         # meta.total_pages (the SDK's DefaultFlatPagination), or by cursor
         # (meta.cursors.after and meta.next, the docs page's example).
         self.active_calls_paging: Literal["numbers", "cursors"] = "numbers"
+        # The far end of an outgoing call answers after this many seconds;
+        # None: only POST /_sim/pickup (or pickup()) answers it.
+        self.pickup_delay: float | None = 0.1
+        # Numbers whose far end refuses an outgoing call (call.hangup, user_busy).
+        self.busy_numbers: set[str] = set()
+        self._pickups: dict[str, asyncio.Task[None]] = {}
+        # Dial command_ids (ignored when repeated) and the call each placed.
+        self._dials: dict[str, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------ setup
 
@@ -541,6 +820,7 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
             ),
             web.get("/v2/call_events", self._list_call_events),
             web.post("/v2/calls/{call_control_id}/actions/{action}", self._post_action),
+            web.post("/v2/calls", self._dial),
         ]
 
     def _controls(self) -> list[Control]:
@@ -558,6 +838,18 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
                 '{"call_control_id": "v3:...", "cause": "normal_clearing",'
                 ' "source": "caller"}\n(cause and source optional): the far end'
                 " hangs up",
+            ),
+            Control(
+                "pickup",
+                self._control_pickup,
+                '{"call_id": "v3:..."}: the far end of an outgoing call (a dial\n'
+                "or a transfer's new leg) answers now",
+            ),
+            Control(
+                "press",
+                self._control_press,
+                '{"call_id": "v3:...", "digits": "1"}: the caller presses keys\n'
+                "(call.dtmf.received each; call.gather.ended while a gather runs)",
             ),
         ]
 
@@ -670,8 +962,123 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         call = self.calls[call_control_id]
         if call.state == "hangup":
             raise ValueError("call has already ended")
+        self._end(call, cause, source)()
+
+    async def pickup(self, call_id: str) -> None:
+        """Let the far end of an outgoing call answer now (or refuse, if busy)."""
+        call = self.calls[call_id]
+        if call.direction != "outgoing" or call.state != "parked":
+            raise ValueError("not an outgoing call that is ringing")
+        self._cancel_pickup(call_id)
+        self._far_end_answers(call)
+
+    async def press(self, call_id: str, digits: str) -> None:
+        """Let the caller press `digits` on an answered call."""
+        call = self.calls[call_id]
+        if call.state != "answered":
+            raise ValueError("keys are pressed on an answered call")
+        if not digits or not set(digits) <= _PRESSED_KEYS:
+            raise ValueError("digits must be 0-9, A-D, * or #")
+        for key in digits:
+            self._emit(call, "call.dtmf.received", None, {"digit": key})
+            if call.gather is not None:
+                self._gather_key(call, key)
+        if call.gather is not None and call.gathered:
+            # The inter-digit timeout passes at once.
+            self._end_gather(call)
+
+    def _gather_key(self, call: SimCall, key: str) -> None:
+        gather = call.gather or {}
+        if key == gather["terminating_digit"]:
+            self._end_gather(call)
+            return
+        call.gathered += key
+        if len(call.gathered) >= gather["maximum_digits"]:
+            self._end_gather(call)
+
+    def _end_gather(self, call: SimCall, status: str | None = None) -> None:
+        gather, digits = call.gather or {}, call.gathered
+        call.gather, call.gathered = None, ""
+        if status is None:
+            valid = set(gather.get("valid_digits") or _GATHER_KEYS)
+            fits = gather["minimum_digits"] <= len(digits) <= gather["maximum_digits"]
+            status = "valid" if fits and set(digits) <= valid else "invalid"
+        self._emit(
+            call, "call.gather.ended", None, {"digits": digits, "status": status}
+        )
+
+    def _place(self, call: SimCall) -> None:
+        """Send an outgoing call's call.initiated; let its far end answer later.
+
+        UNCONFIRMED: the `state` of an outgoing call.initiated (the schema
+        allows parked and bridging; bridging is assumed, it is being placed).
+        """
+        self._emit(call, "call.initiated", "bridging", {"direction": "outgoing"})
+        if self.pickup_delay is None or self._closing:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._pickup_later(call.call_control_id, self.pickup_delay)
+        )
+        self._pickups[call.call_control_id] = task
+
+    async def _pickup_later(self, call_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._pickups.pop(call_id, None)
+        call = self.calls.get(call_id)
+        if call is not None and call.state == "parked" and not self._closing:
+            self._far_end_answers(call)
+
+    def _cancel_pickup(self, call_id: str) -> None:
+        task = self._pickups.pop(call_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def _far_end_answers(self, call: SimCall) -> None:
+        """An outgoing call is answered (or refused); a transfer's legs bridge."""
+        if call.to in self.busy_numbers:
+            _mark_ended(call, "user_busy")
+            self._emit_hangup(call, "callee")
+            return
+        call.state = "answered"
+        self._emit(call, "call.answered", "answered", {})
+        original = self.calls.get(call.transfer_of or "")
+        if original is None:
+            return
+        original.state = "answered"
+        original.bridged_with, call.bridged_with = (
+            call.call_control_id,
+            original.call_control_id,
+        )
+        self._emit(call, "call.bridged", None, {})
+        self._emit(original, "call.bridged", None, {})
+
+    def _end(self, call: SimCall, cause: str, source: str) -> Callable[[], None]:
+        """End `call`, the leg bridged to it and its unanswered transfer legs.
+
+        Returns what sends their webhooks (a running gather ends first, with
+        status call_hangup).
+        """
+        ended = [call]
         _mark_ended(call, cause)
-        self._emit_hangup(call, source)
+        for other in self.calls.values():
+            if other.state == "hangup":
+                continue
+            if other.call_control_id == call.bridged_with:
+                _mark_ended(other, "normal_clearing")
+                ended.append(other)
+            elif other.transfer_of == call.call_control_id and other.state == "parked":
+                _mark_ended(other, "originator_cancel")
+                ended.append(other)
+        for leg in ended:
+            self._cancel_pickup(leg.call_control_id)
+
+        def emit() -> None:
+            for leg in ended:
+                if leg.gather is not None:
+                    self._end_gather(leg, "call_hangup")
+                self._emit_hangup(leg, source)
+
+        return emit
 
     def _emit_hangup(self, call: SimCall, source: str) -> None:
         cause = call.hangup_cause or "unspecified"
@@ -719,8 +1126,25 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         await self._outbox.release(reverse=reverse)
 
     async def wait_for_webhooks(self) -> None:
-        """Wait until every request is handled and its webhooks delivered."""
-        await self._delivered(requests_too=True)
+        """Wait until every request is handled and its webhooks delivered.
+
+        A far end that is to answer by itself (pickup_delay) is waited for too,
+        and the webhooks of its answer.
+        """
+        while True:
+            await self._delivered(requests_too=True)
+            pickups = [task for task in self._pickups.values() if not task.done()]
+            if not pickups:
+                return
+            await asyncio.wait(pickups)
+
+    async def _stopped(self) -> None:
+        pickups = list(self._pickups.values())
+        self._pickups.clear()
+        for task in pickups:
+            task.cancel()
+        await asyncio.gather(*pickups, return_exceptions=True)
+        await super()._stopped()
 
     def sign(self, timestamp: str, body: bytes) -> str:
         """Return the base64 Ed25519 signature of ``f"{timestamp}|" + body``."""
@@ -883,11 +1307,19 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         self, action: str, call: SimCall, body: dict[str, Any]
     ) -> tuple[dict[str, Any], Callable[[], None]]:
         """Run ``action``; return response data and the deferred webhook."""
-        if action == "answer":
-            return self._answer(call, body)
-        if action == "reject":
-            return self._reject(call, body)
-        return self._hangup(call)
+        if action in _MEDIA_ACTIONS and call.state != "answered":
+            raise _ApiError(422, "90034")
+        commands = {
+            "answer": self._answer,
+            "reject": self._reject,
+            "hangup": self._hangup,
+            "transfer": self._transfer,
+            "speak": self._speak,
+            "gather_using_speak": self._gather_using_speak,
+            "playback_start": self._playback_start,
+            "send_dtmf": self._send_dtmf,
+        }
+        return commands[action](call, body)
 
     def _answer(
         self, call: SimCall, body: dict[str, Any]
@@ -921,12 +1353,181 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
                 "90102",
                 detail="Call reject command cannot be issued for an answered call.",
             )
-        _mark_ended(call, cause)
-        return {"result": "ok"}, lambda: self._emit_hangup(call, "callee")
+        return {"result": "ok"}, self._end(call, cause, "callee")
 
-    def _hangup(self, call: SimCall) -> tuple[dict[str, Any], Callable[[], None]]:
-        _mark_ended(call, "normal_clearing")
-        return {"result": "ok"}, lambda: self._emit_hangup(call, "callee")
+    def _hangup(
+        self, call: SimCall, _body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        return {"result": "ok"}, self._end(call, "normal_clearing", "callee")
+
+    def _transfer(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Call `to` on a new leg; once it answers, bridge it to this one.
+
+        UNCONFIRMED: which states take a transfer. An unanswered outgoing
+        call is refused (90034); an incoming one still ringing is taken (call
+        forwarding without answering).
+        """
+        to = _required_text(body, "to")
+        caller_id = body.get("from")
+        if caller_id is not None and (
+            not isinstance(caller_id, str) or not _E164.fullmatch(caller_id)
+        ):
+            raise _ApiError(422, "10016", source={"pointer": "/from"})
+        _check_int(body, "timeout_secs", 5, 600, "90028")
+        _check_int(body, "time_limit_secs", 60, 14400, "10015")
+        _exclusive(body, "audio_url", "media_name")
+        _check_url(body, "audio_url")
+        if call.direction == "outgoing" and call.state != "answered":
+            raise _ApiError(422, "90034")
+        leg = SimCall(
+            call_control_id=f"v3:{secrets.token_urlsafe(40)}",
+            call_leg_id=str(uuid.uuid4()),
+            call_session_id=call.call_session_id,
+            connection_id=call.connection_id,
+            # "will default to the `to` number of the original call if omitted"
+            from_=caller_id or call.to,
+            to=to.partition(",")[0],
+            direction="outgoing",
+            client_state=body.get("target_leg_client_state"),
+            webhook_url=body.get("webhook_url") or call.webhook_url,
+            transfer_of=call.call_control_id,
+        )
+        self.calls[leg.call_control_id] = leg
+        return {"result": "ok"}, lambda: self._place(leg)
+
+    def _speak(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        _check_speech(body)
+        _check_loop(body)
+        _check_choice(body, "stop", ("current", "all", "overlay"), "90016")
+        _check_choice(body, "target_legs", ("self", "opposite", "both"), "10015")
+        endless = body.get("loop") == "infinity"
+
+        def emit() -> None:
+            self._emit(call, "call.speak.started", None, {}, parties=False)
+            if not endless:
+                extra = {"status": "completed"}
+                self._emit(call, "call.speak.ended", None, extra, parties=False)
+
+        return {"result": "ok"}, emit
+
+    def _gather_using_speak(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Speak, then gather keys: call.dtmf.received each, call.gather.ended.
+
+        The keys come from /_sim/press. UNCONFIRMED: whether Telnyx also sends
+        call.speak.started/ended for the prompt (the command lists only the
+        DTMF and gather webhooks); the simulator sends neither.
+        """
+        _check_speech(body)
+        _check_int(body, "minimum_digits", 1, 128, "90022")
+        _check_int(body, "maximum_digits", 1, 128, "90023")
+        _check_int(body, "maximum_tries", 1, 128, "10015")
+        _check_int(body, "inter_digit_timeout_millis", 1, 120000, "10015")
+        _check_keys(body, "terminating_digit", _GATHER_KEYS, "90007")
+        _check_keys(body, "valid_digits", _GATHER_KEYS, "90008")
+        if len(body.get("terminating_digit") or "#") != 1:
+            raise _ApiError(422, "90007", source={"pointer": "/terminating_digit"})
+        call.gather = {
+            **_GATHER_DEFAULTS,
+            **{
+                key: body[key]
+                for key in (*_GATHER_DEFAULTS, "valid_digits")
+                if key in body
+            },
+        }
+        call.gathered = ""
+        return {"result": "ok"}, lambda: None
+
+    def _playback_start(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        sources = ("audio_url", "media_name", "playback_content")
+        if all(body.get(name) is None for name in sources):
+            raise _ApiError(422, "10004", source={"pointer": "/audio_url"})
+        _exclusive(body, "audio_url", "media_name")
+        _check_url(body, "audio_url")
+        _check_loop(body)
+        _check_choice(body, "audio_type", ("mp3", "wav"), "10015")
+        _check_choice(body, "stop", ("current", "all", "overlay"), "90016")
+        _check_choice(body, "target_legs", ("self", "opposite", "both"), "10015")
+        endless = body.get("loop") == "infinity"
+        media = {
+            "media_url": body.get("audio_url"),
+            "media_name": body.get("media_name"),
+            "overlay": bool(body.get("overlay", False)),
+        }
+
+        def emit() -> None:
+            self._emit(call, "call.playback.started", None, media, parties=False)
+            if not endless:
+                ended = {**media, "status": "completed"}
+                self._emit(call, "call.playback.ended", None, ended, parties=False)
+
+        return {"result": "ok"}, emit
+
+    def _send_dtmf(
+        self, call: SimCall, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Play keys to the far end; Telnyx sends no webhook for it."""
+        del call
+        if body.get("digits") is None:
+            raise _ApiError(422, "10004", source={"pointer": "/digits"})
+        _check_keys(body, "digits", _SENT_KEYS, "90014")
+        _check_int(body, "duration_millis", 100, 500, "90027")
+        return {"result": "ok"}, lambda: None
+
+    async def _dial(self, request: web.Request) -> web.Response:
+        """POST /v2/calls: place an outgoing call from the connection.
+
+        UNCONFIRMED: the answer to a repeated command_id (documented as
+        ignored); the call the first one placed is answered again.
+        """
+        body = await self._json_body(request)
+        _check_client_state(body)
+        connection = _required_text(body, "connection_id")
+        if connection not in self.applications:
+            raise _ApiError(
+                422,
+                "10015",
+                detail="The 'connection_id' parameter names no Call Control App.",
+                source={"pointer": "/connection_id"},
+            )
+        to = _required_text(body, "to")
+        caller_id = _required_text(body, "from")
+        if not _E164.fullmatch(caller_id):
+            raise _ApiError(422, "10016", source={"pointer": "/from"})
+        _check_int(body, "timeout_secs", 5, 600, "90028")
+        _exclusive(body, "audio_url", "media_name")
+        _check_url(body, "audio_url")
+        command_id = body.get("command_id")
+        if command_id is not None and not isinstance(command_id, str):
+            raise _ApiError(422, "10015", source={"pointer": "/command_id"})
+        seen = self._dials.get(command_id) if command_id else None
+        if seen is not None and time.monotonic() - seen[1] < self.command_id_window:
+            return web.json_response({"data": _dialed(self.calls[seen[0]])})
+        webhook_url = body.get("webhook_url")
+        call = SimCall(
+            call_control_id=f"v3:{secrets.token_urlsafe(40)}",
+            call_leg_id=str(uuid.uuid4()),
+            call_session_id=str(uuid.uuid4()),
+            connection_id=connection,
+            from_=caller_id,
+            to=to,
+            direction="outgoing",
+            client_state=body.get("client_state"),
+            webhook_url=webhook_url if isinstance(webhook_url, str) else None,
+        )
+        call.commands.append({**body, "action": "dial"})
+        self.calls[call.call_control_id] = call
+        if command_id:
+            self._dials[command_id] = (call.call_control_id, time.monotonic())
+        after_response(request, lambda: self._place(call))
+        return web.json_response({"data": _dialed(call)})
 
     # -------------------------------------------------------- control routes
 
@@ -947,6 +1548,14 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         )
         return {"result": "ok"}
 
+    async def _control_pickup(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.pickup(str(body["call_id"]))
+        return {"result": "ok"}
+
+    async def _control_press(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.press(str(body["call_id"]), str(body["digits"]))
+        return {"result": "ok"}
+
     # -------------------------------------------------------------- webhooks
 
     def _next_occurred_at(self) -> str:
@@ -965,12 +1574,20 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
         return (primary, failover) if failover else (primary,)
 
     def _emit(
-        self, call: SimCall, event_type: str, state: str, extra: dict[str, Any]
+        self,
+        call: SimCall,
+        event_type: str,
+        state: str | None,
+        extra: dict[str, Any],
+        *,
+        parties: bool = True,
     ) -> None:
         """Build one event for ``call``, log it, and deliver (or hold) it.
 
         Telnyx logs an event (GET /v2/call_events) whether or not a webhook
-        URL takes it.
+        URL takes it. Every payload has the call's ids; `parties` adds `from`
+        and `to` (the speak and playback events have none), and `state` is
+        given only by the events whose schema has one.
         """
         payload: dict[str, Any] = {
             "call_control_id": call.call_control_id,
@@ -978,12 +1595,14 @@ class TelnyxSimulator(DeliveringSimulator[_Event]):
             "call_session_id": call.call_session_id,
             "client_state": call.client_state,
             "connection_id": call.connection_id,
-            "from": call.from_,
-            "to": call.to,
-            "start_time": _iso(call.start_time),
-            "state": state,
-            **extra,
         }
+        if parties:
+            payload.update(
+                {"from": call.from_, "to": call.to, "start_time": _iso(call.start_time)}
+            )
+        if state is not None:
+            payload["state"] = state
+        payload.update(extra)
         event_id, occurred_at = str(uuid.uuid4()), self._next_occurred_at()
         call.events.append(_log_entry(call, event_type, event_id, occurred_at, payload))
         urls = self._webhook_urls(call)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from http import HTTPStatus
+import logging
+import re
 from typing import Any, ClassVar, Final
 import uuid
 
@@ -16,12 +18,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .kernel.http import Reply, bearer_headers, request_json
+from .kernel.memory import BoundedMap, BoundedSet
 from .kernel.options import (
     Check,
     OptionSchema,
     base64_string,
     boolean,
     check_options,
+    dtmf_digits,
+    http_url,
     int_range,
     json_object,
     non_empty_string,
@@ -39,6 +44,13 @@ from .kernel.values import (
     parse_timestamp,
 )
 from .model import (
+    ARG_DIGITS,
+    ARG_LANGUAGE,
+    ARG_MESSAGE,
+    ARG_TO,
+    ARG_URL,
+    ARG_VOICE,
+    ARG_VOICEMAIL,
     Account,
     ActionNotAllowedError,
     AuthenticationError,
@@ -51,6 +63,7 @@ from .model import (
     Device,
     Direction,
     EndReason,
+    InvalidOptionError,
     InvalidPayloadError,
     InvalidSignatureError,
     NotTheApiError,
@@ -59,6 +72,8 @@ from .model import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "https://api.telnyx.com/v2"
 REQUEST_TIMEOUT: Final = 10.0
@@ -71,11 +86,11 @@ REPLAY_WINDOW: Final = 300
 MAX_TIMESTAMP_DIGITS: Final = 12
 
 # Telnyx sends these, and we have no use for them: accepted and ignored. Anything
-# not here nor in STATE_EVENTS is not a Telnyx call webhook and is refused.
+# not here, in STATE_EVENTS nor in DIGIT_EVENTS is not a Telnyx call webhook and
+# is refused. The speak and playback events follow our speak and play commands
+# but carry no news of the call.
 IGNORED_EVENTS: Final = frozenset(
     {
-        "call.dtmf.received",
-        "call.gather.ended",
         "call.speak.started",
         "call.speak.ended",
         "call.playback.started",
@@ -111,6 +126,18 @@ STATE_EVENTS: Final = {
     "call.hold": 2,
     "call.hangup": 3,
 }
+# Keys the caller pressed: one per call.dtmf.received ("digit"), all of a gather
+# at once in call.gather.ended ("digits").
+DIGIT_EVENTS: Final = frozenset({"call.dtmf.received", "call.gather.ended"})
+# What a caller can press (DTMF has A-D too), and at most how many at once: a
+# gather takes up to 128 digits.
+PRESSED_KEYS: Final = frozenset("0123456789*#ABCD")
+MAX_PRESSED: Final = 128
+# A transfer's other leg answering (or being bridged) confirms the transfer.
+TRANSFER_CONFIRMATIONS: Final = frozenset({"call.answered", "call.bridged"})
+# How many transfers (and their other legs) a client keeps in mind.
+MAX_TRANSFERS: Final = 256
+MAX_LEGS: Final = 1024
 END_REASONS: Final = {
     "normal_clearing": EndReason.COMPLETED,
     "call_rejected": EndReason.REJECTED,
@@ -122,12 +149,39 @@ END_REASONS: Final = {
 RINGING_ACTIONS: Final = frozenset(
     {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
 )
-ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
+# An outgoing call before the far end answers: Telnyx refuses media commands on
+# it (90034), so only hanging up.
+DIALING_ACTIONS: Final = frozenset({CallAction.HANGUP})
+TALKING_ACTIONS: Final = frozenset(
+    {
+        CallAction.HANGUP,
+        CallAction.TRANSFER,
+        CallAction.SPEAK,
+        CallAction.PLAY,
+        CallAction.SEND_DIGITS,
+    }
+)
+# Telnyx has no hold command; a call is on hold only when Telnyx says so
+# (call.hold). Which commands a held call takes is UNCONFIRMED: hanging up and
+# sending it on are offered, speaking and playing to nobody listening are not.
+HELD_ACTIONS: Final = frozenset({CallAction.HANGUP, CallAction.TRANSFER})
 ACTION_PATHS: Final = {
     CallAction.ANSWER: "answer",
     CallAction.REJECT: "reject",
     CallAction.HANGUP: "hangup",
+    CallAction.TRANSFER: "transfer",
+    CallAction.SPEAK: "speak",
+    CallAction.PLAY: "playback_start",
+    CallAction.SEND_DIGITS: "send_dtmf",
 }
+# The neutral arguments under Telnyx's own names, per command.
+RENAMED: Final[Mapping[CallAction, Mapping[str, str]]] = {
+    CallAction.SPEAK: {ARG_MESSAGE: "payload"},
+    CallAction.PLAY: {ARG_URL: "audio_url"},
+}
+# speak requires a voice. "female" and "male" are Telnyx's basic voices, the
+# ones its error 90012 names; a voice given by the user replaces it.
+DEFAULT_VOICE: Final = "female"
 # Retry-After on a Telnyx 429 is UNCONFIRMED; x-ratelimit-reset (seconds until
 # the window resets) is documented. Whichever is there, Retry-After first.
 RETRY_HEADERS: Final = ("Retry-After", "x-ratelimit-reset")
@@ -149,6 +203,19 @@ STATUS_RAW_FIELDS: Final = (
     "call_leg_id",
     "call_session_id",
 )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Transfer:
+    """A transfer of one of our calls, sent and not yet confirmed (or confirmed).
+
+    `leg_key` finds the new leg's events: the call session both legs share
+    (documented: "an inbound and outbound leg of a transferred call"), or,
+    when the call's session is not known, the number called.
+    """
+
+    call_id: str
+    leg_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +265,145 @@ def _codecs(value: Any) -> str | None:
     return f"must be a comma-separated list of {', '.join(sorted(CODECS))}"
 
 
+# A number (+E.164) or a SIP URI, as transfer and dial take them ("The DID or
+# SIP URI to dial out to").
+_E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
+_SIP_URI: Final = re.compile(r"sips?:[^\s,]+", re.IGNORECASE)
+# send_dtmf: 0-9, A-D, * and #, w and W a pause of 0.5 s and 1 s. Telnyx
+# documents no top; MAX_SENT_DIGITS is ours (UNCONFIRMED).
+SENT_KEYS: Final = "0123456789ABCD*#wW"
+MAX_SENT_DIGITS: Final = 64
+# A gather's keys (errors 90007 and 90008 list them).
+GATHER_KEYS: Final = "0123456789*#"
+# The speak payload: 3,000 characters in the schema (error 90010 says 5,000).
+MAX_SPEECH: Final = 3000
+MAX_DISPLAY_NAME: Final = 128
+MAX_LOOP: Final = 100
+# speak's `language`, as the command documents it (ignored with Polly voices).
+LANGUAGES: Final = (
+    "arb",
+    "cmn-CN",
+    "cy-GB",
+    "da-DK",
+    "de-DE",
+    "en-AU",
+    "en-GB",
+    "en-GB-WLS",
+    "en-IN",
+    "en-US",
+    "es-ES",
+    "es-MX",
+    "es-US",
+    "fr-CA",
+    "fr-FR",
+    "hi-IN",
+    "is-IS",
+    "it-IT",
+    "ja-JP",
+    "ko-KR",
+    "nb-NO",
+    "nl-NL",
+    "pl-PL",
+    "pt-BR",
+    "pt-PT",
+    "ro-RO",
+    "ru-RU",
+    "sv-SE",
+    "tr-TR",
+)
+AMD_MODES: Final = one_of(
+    "premium", "detect", "detect_beep", "detect_words", "greeting_end", "disabled"
+)
+
+
+def _destination(*, with_digits: bool) -> Check:
+    """Accept a +E.164 number or a SIP URI; a transfer's may end in ",<digits>".
+
+    Telnyx plays the digits after the comma once the destination answers.
+    """
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, str):
+            target, comma, digits = (
+                value.partition(",") if with_digits else (value, "", "")
+            )
+            if (_E164.fullmatch(target) or _SIP_URI.fullmatch(target)) and (
+                not comma or (digits and all(key in SENT_KEYS for key in digits))
+            ):
+                return None
+        return "must be a +E.164 number or a sip: URI"
+
+    return check
+
+
+def _number(value: Any) -> str | None:
+    if isinstance(value, str) and _E164.fullmatch(value):
+        return None
+    return "must be a +E.164 number"
+
+
+def _loop(value: Any) -> str | None:
+    """Accept how often to play: 1 to MAX_LOOP times, or "infinity"."""
+    if value == "infinity" or (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 1 <= value <= MAX_LOOP
+    ):
+        return None
+    return "must be a whole number between 1 and 100, or infinity"
+
+
 COMMON_OPTIONS: Final[dict[str, Check]] = {
     "client_state": base64_string,
     "command_id": non_empty_string,
 }
+RECORD_OPTIONS: Final[dict[str, Check]] = {
+    "record": one_of("record-from-answer"),
+    "record_channels": one_of("single", "dual"),
+    "record_format": one_of("wav", "mp3"),
+    "record_max_length": int_range(0, 43200),
+    "record_timeout_secs": int_range(0),
+    "record_track": one_of("both", "inbound", "outbound"),
+    "record_trim": one_of("trim-silence"),
+    "record_custom_file_name": text_length(1, MAX_FILE_NAME),
+}
+# What transfer and dial share: how the new leg is placed. Neither takes
+# `webhook_url`: the new leg's webhooks would go elsewhere, and Switchboard
+# would never see the transfer confirmed or the call answered.
+NEW_LEG_OPTIONS: Final[dict[str, Check]] = {
+    **COMMON_OPTIONS,
+    **RECORD_OPTIONS,
+    "from_display_name": text_length(1, MAX_DISPLAY_NAME),
+    "timeout_secs": int_range(5, 600),
+    # 60 to 14,000 in error 90029, up to 14,400 (the default) in the schema.
+    "time_limit_secs": int_range(60, 14400),
+    "answering_machine_detection": AMD_MODES,
+    "answering_machine_detection_config": json_object,
+    "audio_url": http_url,
+    "media_name": non_empty_string,
+    "custom_headers": _headers(),
+    "sip_headers": _headers(("User-to-User",)),
+    "sip_auth_username": non_empty_string,
+    "sip_auth_password": non_empty_string,
+    "sip_transport_protocol": one_of("UDP", "TCP", "TLS"),
+    "media_encryption": one_of("disabled", "SRTP", "DTLS"),
+    "sound_modifications": json_object,
+}
+# speak's options that make it gather_using_speak: speak, then collect keys.
+GATHER_OPTIONS: Final[dict[str, Check]] = {
+    "minimum_digits": int_range(1, 128),
+    "maximum_digits": int_range(1, 128),
+    "maximum_tries": int_range(1, 128),
+    "timeout_millis": int_range(1),
+    "inter_digit_timeout_millis": int_range(1, 120000),
+    "terminating_digit": dtmf_digits(GATHER_KEYS, 1),
+    "valid_digits": dtmf_digits(GATHER_KEYS, len(GATHER_KEYS)),
+    "invalid_payload": text_length(1, MAX_SPEECH),
+}
+# speak's options that gather_using_speak does not take.
+SPEAK_ONLY: Final = ("loop", "stop", "target_legs")
+# Options that may not come together: Telnyx takes one of them.
+EXCLUSIVE: Final = (("audio_url", "media_name"),)
 OPTIONS: Final[OptionSchema] = {
     CallAction.ANSWER: {
         **COMMON_OPTIONS,
@@ -222,20 +424,68 @@ OPTIONS: Final[OptionSchema] = {
         "webhook_url_method": one_of("POST", "GET"),
         "transcription": boolean,
         "transcription_config": json_object,
-        "record": one_of("record-from-answer"),
-        "record_channels": one_of("single", "dual"),
-        "record_format": one_of("wav", "mp3"),
-        "record_max_length": int_range(0, 43200),
-        "record_timeout_secs": int_range(0),
-        "record_track": one_of("both", "inbound", "outbound"),
-        "record_trim": one_of("trim-silence"),
-        "record_custom_file_name": text_length(1, MAX_FILE_NAME),
+        **RECORD_OPTIONS,
     },
     CallAction.REJECT: {
         **COMMON_OPTIONS,
         "cause": one_of("CALL_REJECTED", "USER_BUSY"),
     },
     CallAction.HANGUP: {**COMMON_OPTIONS, "custom_headers": _headers()},
+    # Blind transfer: Telnyx calls `to` and bridges our caller to whoever answers.
+    CallAction.TRANSFER: {
+        **NEW_LEG_OPTIONS,
+        ARG_TO: _destination(with_digits=True),
+        # Telnyx presents the original call's `to` (our number) when omitted.
+        "from": _number,
+        "early_media": boolean,
+        "target_leg_client_state": base64_string,
+        "mute_dtmf": one_of("none", "both", "self", "opposite"),
+    },
+    # POST /calls from the device's number; `from` is always the device's.
+    CallAction.DIAL: {
+        **NEW_LEG_OPTIONS,
+        ARG_TO: _destination(with_digits=False),
+        "billing_group_id": non_empty_string,
+        "preferred_codecs": _codecs,
+        "send_silence_when_idle": boolean,
+        "transcription": boolean,
+        "transcription_config": json_object,
+    },
+    CallAction.SPEAK: {
+        **COMMON_OPTIONS,
+        **GATHER_OPTIONS,
+        ARG_MESSAGE: text_length(1, MAX_SPEECH),
+        ARG_VOICE: non_empty_string,
+        ARG_LANGUAGE: one_of(*LANGUAGES),
+        "payload_type": one_of("text", "ssml"),
+        "service_level": one_of("basic", "premium"),
+        "voice_settings": json_object,
+        "loop": _loop,
+        "stop": one_of("current", "all"),
+        "target_legs": one_of("self", "opposite", "both"),
+    },
+    CallAction.PLAY: {
+        **COMMON_OPTIONS,
+        ARG_URL: http_url,
+        "audio_type": one_of("mp3", "wav"),
+        "loop": _loop,
+        "overlay": boolean,
+        "stop": one_of("current", "all"),
+        "target_legs": one_of("self", "opposite", "both"),
+        "cache_audio": boolean,
+    },
+    CallAction.SEND_DIGITS: {
+        **COMMON_OPTIONS,
+        ARG_DIGITS: dtmf_digits(SENT_KEYS, MAX_SENT_DIGITS),
+        "duration_millis": int_range(100, 500),
+    },
+}
+REQUIRED: Final[Mapping[CallAction, tuple[str, ...]]] = {
+    CallAction.TRANSFER: (ARG_TO,),
+    CallAction.DIAL: (ARG_TO,),
+    CallAction.SPEAK: (ARG_MESSAGE,),
+    CallAction.PLAY: (ARG_URL,),
+    CallAction.SEND_DIGITS: (ARG_DIGITS,),
 }
 
 
@@ -245,19 +495,76 @@ def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str
     The command_id is made once per user action, so a retried request is never
     a second command: Telnyx ignores a repeated command_id on the same call.
     """
+    if action is CallAction.TRANSFER and ARG_VOICEMAIL in options:
+        if options[ARG_VOICEMAIL] is not False:
+            raise InvalidOptionError(ARG_VOICEMAIL, "Telnyx cannot divert to voicemail")
+        options = {k: v for k, v in options.items() if k != ARG_VOICEMAIL}
     validated = check_options(
-        OPTIONS, action, options, unknown="is not a Telnyx option for this action"
+        OPTIONS,
+        action,
+        options,
+        unknown="is not a Telnyx option for this action",
+        required=REQUIRED,
     )
+    for first, second in EXCLUSIVE:
+        if first in validated and second in validated:
+            raise InvalidOptionError(second, f"cannot be combined with {first}")
+    if action is CallAction.SPEAK:
+        _check_gather(validated)
     validated.setdefault("command_id", str(uuid.uuid4()))
     if action is CallAction.REJECT:
         validated.setdefault("cause", "CALL_REJECTED")
     return validated
 
 
+def _check_gather(options: Mapping[str, Any]) -> None:
+    """Refuse speak's own options in a speak that gathers, and min above max."""
+    if not any(name in options for name in GATHER_OPTIONS):
+        return
+    for name in SPEAK_ONLY:
+        if name in options:
+            raise InvalidOptionError(name, "cannot be combined with gather options")
+    low, high = options.get("minimum_digits", 1), options.get("maximum_digits", 128)
+    if low > high:
+        raise InvalidOptionError("minimum_digits", "must not exceed maximum_digits")
+
+
+def _command(action: CallAction, options: Mapping[str, Any]) -> tuple[str, bool]:
+    """Return the command path for `action`, and whether it starts a gather."""
+    if action is CallAction.SPEAK and any(name in options for name in GATHER_OPTIONS):
+        return "gather_using_speak", True
+    path = ACTION_PATHS.get(action)
+    if path is None:  # hold, resume: refused by the hub before this
+        raise ActionNotAllowedError(f"Telnyx has no {action} command for a call")
+    return path, False
+
+
+def _body(action: CallAction, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the command's body: the neutral arguments under Telnyx's names."""
+    renamed = RENAMED.get(action, {})
+    body = {renamed.get(name, name): value for name, value in options.items()}
+    if action is CallAction.SPEAK:
+        body.setdefault(ARG_VOICE, DEFAULT_VOICE)
+    return body
+
+
 class TelnyxClient:
     """Talks to one Telnyx account, following one Call Control application."""
 
-    supported_actions = frozenset(CallAction)
+    # Telnyx Call Control has no hold or resume command for a call (only for
+    # conference participants); there is no voicemail divert either.
+    supported_actions = frozenset(
+        {
+            CallAction.ANSWER,
+            CallAction.REJECT,
+            CallAction.HANGUP,
+            CallAction.TRANSFER,
+            CallAction.SPEAK,
+            CallAction.PLAY,
+            CallAction.SEND_DIGITS,
+            CallAction.DIAL,
+        }
+    )
     webhook_requires_https = False
     # The application's webhook URL is the user's setting, not ours alone.
     owns_registration = False
@@ -285,6 +592,19 @@ class TelnyxClient:
         self._request_timeout = request_timeout
         self._devices_by_number: dict[str, tuple[str, ...]] = {}
         self._all_devices: tuple[str, ...] = ()
+        # Transfers sent, by our call's id, until confirmed or failed.
+        self._transfers: BoundedMap[str, _Transfer] = BoundedMap(MAX_TRANSFERS)
+        # Every transfer (sent or confirmed) by its leg key, and the new legs
+        # seen: their events are not calls of our devices.
+        self._leg_keys: BoundedMap[str, _Transfer] = BoundedMap(MAX_TRANSFERS)
+        self._legs: BoundedMap[str, _Transfer] = BoundedMap(MAX_LEGS)
+        # Our calls that a confirmed transfer sent on.
+        self._transferred: BoundedSet[str] = BoundedSet(MAX_LEGS)
+        # Calls with a gather of ours running: their keys come in the gather.
+        self._gathering: BoundedSet[str] = BoundedSet(MAX_TRANSFERS)
+        # Outgoing calls: only call.initiated says the direction, and the
+        # parties of the later events read the other way round.
+        self._outgoing: BoundedSet[str] = BoundedSet(MAX_LEGS)
 
     # --- REST ---
 
@@ -404,13 +724,156 @@ class TelnyxClient:
         device: Device,
         options: Mapping[str, Any],
     ) -> None:
-        """Send the command; the device plays no part in Telnyx's commands."""
+        """Send the command; the device plays no part in Telnyx's commands.
+
+        A transfer and a gather are noted before the command goes out: their
+        first webhooks may arrive before Telnyx's answer to it.
+        """
         del device
-        await self._request(
-            "POST",
-            f"/calls/{call.call_id}/actions/{ACTION_PATHS[action]}",
-            body=options,
+        command, gathers = _command(action, options)
+        body = _body(action, options)
+        transfer = (
+            self._expect_transfer(call, body) if action is CallAction.TRANSFER else None
         )
+        if gathers:
+            self._gathering.add(call.call_id)
+        try:
+            await self._request(
+                "POST", f"/calls/{call.call_id}/actions/{command}", body=body
+            )
+        except ProviderError:
+            if transfer is not None:
+                self._drop_transfer(transfer)
+            if gathers:
+                self._gathering.discard(call.call_id)
+            raise
+
+    async def async_dial(self, device: Device, options: Mapping[str, Any]) -> CallEvent:
+        """Call options["to"] from the device's number (POST /calls).
+
+        The application is the connection placing the call, so its webhooks
+        follow the new call: call.initiated (outgoing), then call.answered or
+        call.hangup. Telnyx answers before the far end rings: the call is
+        dialing, and this event is placed before any of its webhooks.
+        """
+        if not device.number:
+            raise ProviderError(f"{device.name} has no number to call from")
+        body = {
+            **_body(CallAction.DIAL, options),
+            "connection_id": self._application(),
+            "from": device.number,
+        }
+        data = (await self._request("POST", "/calls", body=body)).get("data")
+        data = data if isinstance(data, dict) else {}
+        call_id = non_empty_text(data.get("call_control_id"))
+        if call_id is None:
+            raise ProviderError("Telnyx did not say which call it placed")
+        self._outgoing.add(call_id)
+        return CallEvent(
+            event_id=f"dial:{call_id}",
+            call_id=call_id,
+            order=(0.0, 0),
+            state=CallState.DIALING,
+            device_ids=(device.device_id,),
+            direction=Direction.OUTGOING,
+            remote_number=str(options[ARG_TO]),
+            local_number=device.number,
+            started_at=parse_timestamp(data.get("start_time")),
+            actions=DIALING_ACTIONS,
+            raw=raw_fields(data, ("call_leg_id", "call_session_id"), event="dial"),
+        )
+
+    # --- transfers ---
+
+    def _expect_transfer(self, call: Call, body: Mapping[str, Any]) -> _Transfer:
+        session = non_empty_text(call.raw.get("call_session_id"))
+        transfer = _Transfer(call.call_id, session or _number_key(body.get("to")))
+        self._transfers.put(call.call_id, transfer)
+        self._leg_keys.put(transfer.leg_key, transfer)
+        return transfer
+
+    def _drop_transfer(self, transfer: _Transfer) -> None:
+        """Forget a transfer that failed: the call stays ours."""
+        if self._transfers.get(transfer.call_id) is transfer:
+            self._transfers.forget(transfer.call_id)
+        if self._leg_keys.get(transfer.leg_key) is transfer:
+            self._leg_keys.forget(transfer.leg_key)
+
+    def _transfer_news(
+        self,
+        event_type: str,
+        event_id: str,
+        call_id: str,
+        occurred_at: datetime,
+        payload: Mapping[str, Any],
+    ) -> list[CallEvent] | None:
+        """Read an event as part of a transfer; None when it is no part of one.
+
+        Telnyx's transfer calls `to` on a new leg and bridges our caller to it
+        once answered (the documented webhooks: call.initiated, call.bridged
+        to leg B, call.answered or call.hangup). Our leg stays up at Telnyx,
+        bridged, but it has left the device: the call ends here, TRANSFERRED,
+        when the new leg answers or either leg is reported bridged, not when
+        the command is accepted. A new leg that hangs up first is a failed
+        transfer: the call stays. The new leg's own events are not a call of
+        the device (its `from` is our number by default) and are dropped.
+        """
+        if call_id in self._transferred:
+            if event_type in STATE_EVENTS:
+                return [_left(call_id, event_id, occurred_at, event_type)]
+            return []
+        pending = self._transfers.get(call_id)
+        if pending is not None:
+            if event_type == "call.bridged":
+                return [self._confirm(pending, event_id, occurred_at, event_type)]
+            if event_type == "call.hangup":
+                self._drop_transfer(pending)
+            return None
+        transfer = self._legs.get(call_id) or self._leg_of(call_id, payload)
+        if transfer is None:
+            return None
+        self._legs.put(call_id, transfer)
+        if self._transfers.get(transfer.call_id) is transfer:
+            if event_type in TRANSFER_CONFIRMATIONS:
+                return [self._confirm(transfer, event_id, occurred_at, event_type)]
+            if event_type == "call.hangup":
+                _LOGGER.debug("A Telnyx transfer was not answered; the call stays")
+                self._drop_transfer(transfer)
+        return []
+
+    def _leg_of(self, call_id: str, payload: Mapping[str, Any]) -> _Transfer | None:
+        """Find the transfer whose new leg this call is, if it is one."""
+        if not len(self._leg_keys):
+            return None
+        session = non_empty_text(payload.get("call_session_id"))
+        transfer = self._leg_keys.get(session) if session else None
+        if transfer is None and payload.get("direction") == "outgoing":
+            transfer = self._leg_keys.get(_number_key(payload.get("to")))
+        if transfer is None or transfer.call_id == call_id:
+            return None
+        return transfer
+
+    def _confirm(
+        self,
+        transfer: _Transfer,
+        event_id: str,
+        occurred_at: datetime,
+        event_type: str,
+    ) -> CallEvent:
+        self._transfers.forget(transfer.call_id)
+        self._transferred.add(transfer.call_id)
+        return _left(transfer.call_id, event_id, occurred_at, event_type)
+
+    def _is_other_leg(self, call_id: str, item: Mapping[str, Any]) -> bool:
+        """Whether a live call is one of ours that left, or a transfer's new leg."""
+        if call_id in self._transferred or call_id in self._legs:
+            return True
+        session = non_empty_text(item.get("call_session_id"))
+        transfer = self._leg_keys.get(session) if session else None
+        if transfer is None or transfer.call_id == call_id:
+            return False
+        self._legs.put(call_id, transfer)
+        return True
 
     async def async_list_calls(self) -> list[CallEvent]:
         """Each live call of the application, with where it stands now.
@@ -425,7 +888,7 @@ class TelnyxClient:
         events: list[CallEvent] = []
         for item in active:
             call_id = non_empty_text(item.get("call_control_id"))
-            if call_id is not None:
+            if call_id is not None and not self._is_other_leg(call_id, item):
                 events.extend(await self._listed_call(call_id, item))
         return events
 
@@ -459,6 +922,12 @@ class TelnyxClient:
         if latest is None:
             return [self._alive(call_id, item)]
         when, name = latest
+        if name == "call.bridged":
+            # Switchboard bridges only by transfer: a live call whose latest
+            # news is a bridge is a transferred call or its new leg (one this
+            # client has not seen, say before a restart). Neither is a call of
+            # the device. UNCONFIRMED that nothing else bridges our calls.
+            return []
         event = self._event(
             name,
             f"log:{call_id}:{name}:{when.timestamp()!r}",
@@ -550,7 +1019,7 @@ class TelnyxClient:
             raise InvalidPayloadError("event without an event_type")
         if event_type in IGNORED_EVENTS:
             return []
-        if event_type not in STATE_EVENTS:
+        if event_type not in STATE_EVENTS and event_type not in DIGIT_EVENTS:
             raise InvalidPayloadError(f"unknown event type {event_type[:64]!r}")
         event_id = non_empty_text(data.get("id"))
         payload = data.get("payload")
@@ -569,7 +1038,61 @@ class TelnyxClient:
         ):
             # Signed by Telnyx but for another application of the account.
             return []
+        news = self._transfer_news(event_type, event_id, call_id, occurred_at, payload)
+        if news is not None:
+            return news
+        if event_type in DIGIT_EVENTS:
+            pressed = self._pressed(event_type, event_id, call_id, occurred_at, payload)
+            return [] if pressed is None else [pressed]
+        if event_type == "call.hangup":
+            self._gathering.discard(call_id)
         return [self._event(event_type, event_id, call_id, occurred_at, payload)]
+
+    def _pressed(
+        self,
+        event_type: str,
+        event_id: str,
+        call_id: str,
+        occurred_at: datetime,
+        payload: Mapping[str, Any],
+    ) -> CallEvent | None:
+        """Keys the caller pressed, as an event of digits; None for none readable.
+
+        Telnyx reports each key (call.dtmf.received), during a gather too, and
+        a gather's keys together when it ends (call.gather.ended). While a
+        gather of ours runs its keys are reported once, by the gather, and
+        only when it ended `valid`: a timeout or a hang-up says nothing.
+        Whether Telnyx reports keys with no gather running is UNCONFIRMED (the
+        gather documents them): speak with gather options to be sure.
+        """
+        if event_type == "call.dtmf.received":
+            if call_id in self._gathering:
+                return None
+            digits = payload.get("digit")
+        else:
+            self._gathering.discard(call_id)
+            status = payload.get("status")
+            if status is not None and status != "valid":
+                _LOGGER.debug("Skipped a Telnyx gather that ended %.20s", status)
+                return None
+            digits = payload.get("digits")
+        if not (
+            isinstance(digits, str)
+            and 0 < len(digits) <= MAX_PRESSED
+            and all(key in PRESSED_KEYS for key in digits)
+        ):
+            _LOGGER.debug("Skipped a Telnyx %s without readable digits", event_type)
+            return None
+        return CallEvent(
+            event_id=event_id,
+            call_id=call_id,
+            # Keys come on a call that talks; they move no state.
+            order=(occurred_at.timestamp(), STATE_EVENTS["call.answered"]),
+            state=CallState.TALKING,
+            occurred_at=occurred_at,
+            digits=digits,
+            raw={"event": event_type},
+        )
 
     def _verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
         if self._verifier is None:
@@ -605,6 +1128,10 @@ class TelnyxClient:
         payload: dict[str, Any],
     ) -> CallEvent:
         direction = parse_direction(payload.get("direction"))
+        if direction is Direction.OUTGOING:
+            self._outgoing.add(call_id)
+        elif direction is None and call_id in self._outgoing:
+            direction = Direction.OUTGOING
         state, actions = _state(event_type, direction)
         caller = non_empty_text(payload.get("from"))
         callee = non_empty_text(payload.get("to"))
@@ -701,13 +1228,35 @@ def _state(
 ) -> tuple[CallState, frozenset[CallAction]]:
     if event_type == "call.initiated":
         if direction is Direction.OUTGOING:
-            return CallState.DIALING, ACTIVE_ACTIONS
+            return CallState.DIALING, DIALING_ACTIONS
         return CallState.RINGING, RINGING_ACTIONS
     if event_type == "call.hold":
-        return CallState.ON_HOLD, ACTIVE_ACTIONS
+        return CallState.ON_HOLD, HELD_ACTIONS
     if event_type == "call.hangup":
         return CallState.ENDED, frozenset()
-    return CallState.TALKING, ACTIVE_ACTIONS
+    return CallState.TALKING, TALKING_ACTIONS
+
+
+def _left(
+    call_id: str, event_id: str, occurred_at: datetime, event_type: str
+) -> CallEvent:
+    """Our call, sent on by a confirmed transfer: it has left the device."""
+    return CallEvent(
+        event_id=f"{event_id}:transferred",
+        call_id=call_id,
+        order=(occurred_at.timestamp(), STATE_EVENTS["call.hangup"]),
+        state=CallState.ENDED,
+        occurred_at=occurred_at,
+        end_reason=EndReason.TRANSFERRED,
+        actions=frozenset(),
+        raw={"event": event_type, "transferred": True},
+    )
+
+
+def _number_key(value: Any) -> str:
+    """Key a transfer by the number called, when no session is known."""
+    target = value.partition(",")[0] if isinstance(value, str) else ""
+    return f"to:{normalize_number(target) if target.startswith('+') else target}"
 
 
 def _error(reply: Reply) -> ProviderError:
