@@ -13,6 +13,17 @@ configurable: the status for a command in the wrong state
 (``wrong_state_status``, 400), the ``eventType`` of hold/resume/dial events,
 delivery retries (none by default), and the webhook auto-disable threshold.
 
+Beyond answering: ``hold``/``resume`` (updated events in state ``held`` and
+back to ``connected``), ``divert`` (to a destination or voicemail: the call is
+disconnected), ``transfer`` (``callId1`` + ``destination``: 201 and a new
+outgoing call to the destination; once it answers, both calls disconnect;
+``callId1`` + ``callId2``: 204, both disconnect), ``transmitDtmf`` (204, no
+event: Webex reports no DTMF either way) and ``dial`` (201; a click to dial on
+a desk phone alerts it first as ``clickToDial``). Calls placed through the API
+(dial, a transfer's call) are answered ``pickup_delay`` seconds later (0.1 by
+default; None: never, so a test sees them dialing), or at once by
+``POST /_sim/pickup``. Webex has no speak or play commands.
+
 Used from tests::
 
     sim = WebexSimulator(display_name="Grace Hopper")
@@ -25,7 +36,7 @@ Used from tests::
 
 Scenario methods: ``ring``, ``answer_on_device``, ``answer_elsewhere``,
 ``remote_hangup``, ``hold``, ``resume``, ``remote_hold``, ``dial``,
-``remote_answer``. Tokens: ``issue_tokens``, ``expire_access_tokens``,
+``remote_answer``, ``pickup``. Tokens: ``issue_tokens``, ``expire_access_tokens``,
 ``revoke_refresh_tokens``. Webhooks: ``add_webhook``, ``disable_webhook``,
 the ``webhooks`` dict (id -> Webex webhook object). Faults: ``fail_next``,
 ``slow_next``, ``duplicate_webhooks``, ``hold_webhooks``/``release_webhooks``,
@@ -49,6 +60,12 @@ Control routes (test-only, no authentication, outside ``/v1``):
     Body ``{"callId": "..."}``. The far end hangs up. Answers ``{"result": "ok"}``.
 ``POST /_sim/answer_elsewhere``
     Body ``{"callId": "..."}``. Someone else answers the ringing call.
+``POST /_sim/pickup``
+    Body ``{"call_id": "..."}``. A call placed through the API (dial, a
+    transfer's call) is answered now.
+``POST /_sim/press``
+    Body ``{"call_id": "...", "digits": "1"}``. Answers 409: Webex does not
+    report the keys a caller presses.
 """
 
 from __future__ import annotations
@@ -113,6 +130,12 @@ ALL_SCOPES: Final = (
 _OPEN_PATHS: Final = ("/v1/authorize", "/v1/access_token")
 _PAGE_MAX: Final = 100
 _REJECT_ACTIONS: Final = ("busy", "temporarilyUnavailable", "ignore")
+# transmitDtmf: 0-9, *, #, A-D, and "," for a pause.
+_DTMF_KEYS: Final = frozenset("0123456789*#ABCD,")
+_ANSWERED: Final = ("connected", "held", "remoteHeld")
+_NO_DTMF: Final = (
+    "Webex Calling does not report the keys a caller presses: no DTMF events."
+)
 _ENDPOINT_TYPES: Final = ("DEVICE", "APPLICATION", "HOTDESKING_GUEST")
 _WEBHOOK_RESOURCES: Final = frozenset(
     {
@@ -215,6 +238,14 @@ class SimCall:
     endpoint_id: str | None = None
     completed_elsewhere: bool = False
     reject_action: str | None = None
+    # Where a divert or transfer sent the call: a destination, "voicemail",
+    # or the id of the call it was joined to.
+    sent_to: str | None = None
+    # A transfer's call to the destination: the call it carries once answered.
+    transfer_of: str | None = None
+    # Placed through the API (dial, transfer): answered after pickup_delay.
+    placed: bool = False
+    dtmf: list[str] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -377,6 +408,10 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         self._drops = 0
         self._last_stamp: datetime | None = None
         self._call_numbers = itertools.count(960542029)
+        # Seconds until the far end answers a call placed through the API;
+        # None: never (POST /_sim/pickup answers it).
+        self.pickup_delay: float | None = 0.1
+        self._timers: set[asyncio.TimerHandle] = set()
 
     # ------------------------------------------------------------------ setup
 
@@ -414,7 +449,24 @@ class WebexSimulator(DeliveringSimulator[_Event]):
                 self._control_answer_elsewhere,
                 f"{call_id}someone else answers the ringing call",
             ),
+            Control(
+                "pickup",
+                self._control_pickup,
+                '{"call_id": "..."}: a call placed through the API (dial, a\n'
+                "transfer's call) is answered now",
+            ),
+            Control(
+                "press",
+                self._control_press,
+                '{"call_id": "...", "digits": "1"}: answers 409, as Webex\n'
+                "does not report the keys a caller presses",
+            ),
         ]
+
+    def _stopping(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
 
     def _started(self, root: str) -> str:
         self.base_url = f"{root}/v1"
@@ -657,9 +709,53 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         call = self._live(call_id)
         if call.state != "connecting":
             raise ValueError("call is not connecting")
+        self._pick_up(call)
+
+    async def pickup(self, call_id: str) -> None:
+        """A call placed through the API is answered (see ``_pick_up``)."""
+        self._pick_up(self._live(call_id))
+
+    def _pick_up(self, call: SimCall) -> None:
+        """Answer a placed call: the user's device first, then the far end.
+
+        The user's device answers a click to dial first. A transfer's call,
+        once answered, completes the transfer: the call it carries and itself
+        are disconnected.
+        """
+        if call.personality == "clickToDial" and call.state == "alerting":
+            call.personality = "originator"
+            call.state = "connecting"
+            self._emit(call, "updated", "updated")
+        if call.state != "connecting":
+            raise ValueError("call is not being placed")
         call.state = "connected"
         call.answered = _utcnow()
         self._emit(call, "updated", "answered")
+        carried = self.calls.get(call.transfer_of or "")
+        if carried is not None and carried.state != "disconnected":
+            # UNCONFIRMED: the events of a completed mute transfer.
+            carried.sent_to = str(call.remote_party.get("number"))
+            self._disconnect(carried)
+            self._disconnect(call)
+
+    def _placed_call(self, call: SimCall) -> None:
+        """A call placed through the API: created/originated, then answered later."""
+        call.placed = True
+        # UNCONFIRMED: the eventType of a placed call.
+        self._emit(call, "created", "originated")
+        if self.pickup_delay is None or self._closing:
+            return
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle | None = None
+
+        def answer() -> None:
+            if timer is not None:
+                self._timers.discard(timer)
+            if call.state in ("alerting", "connecting"):
+                self._pick_up(call)
+
+        timer = loop.call_later(self.pickup_delay, answer)
+        self._timers.add(timer)
 
     def _answer(self, call: SimCall, endpoint: SimEndpoint) -> None:
         call.endpoint_id = endpoint.id
@@ -890,7 +986,17 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         body = await self._json_body(request)
         if command == "dial":
             return self._dial_command(request, body)
-        if command not in ("answer", "reject", "hangup", "hold", "resume"):
+        if command == "transfer":
+            return self._transfer_command(request, body)
+        if command not in (
+            "answer",
+            "reject",
+            "hangup",
+            "hold",
+            "resume",
+            "divert",
+            "transmitDtmf",
+        ):
             raise _ApiError(404)
         call_id = _required_string(body, "callId")
         call = self.calls.get(call_id)
@@ -909,6 +1015,10 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         self, command: str, call: SimCall, body: dict[str, Any]
     ) -> Callable[[], None]:
         """Check and apply one command; return what emits its events."""
+        if command == "divert":
+            return self._divert(call, body)
+        if command == "transmitDtmf":
+            return self._transmit_dtmf(call, body)
         if command == "answer":
             endpoint = self._answer_endpoint(body)
             if call.state != "alerting":
@@ -944,6 +1054,98 @@ class WebexSimulator(DeliveringSimulator[_Event]):
 
         return resume
 
+    def _divert(self, call: SimCall, body: dict[str, Any]) -> Callable[[], None]:
+        """Divert (blind transfer): the call leaves the user at once."""
+        to_voicemail = body.get("toVoicemail", False)
+        if not isinstance(to_voicemail, bool):
+            raise _ApiError(400, "toVoicemail must be true or false.")
+        destination = body.get("destination")
+        if destination is not None:
+            destination = _required_string(body, "destination")
+        elif not to_voicemail:
+            # As documented: without voicemail, a destination is required.
+            raise _ApiError(400, "destination is required if toVoicemail is false.")
+        if call.state == "connecting" or call.personality == "clickToDial":
+            # UNCONFIRMED: whether a call still being placed can be diverted.
+            raise self._wrong_state("A call being placed cannot be diverted.")
+        call.sent_to = "voicemail" if to_voicemail else destination
+        return lambda: self._disconnect(call)
+
+    def _transmit_dtmf(self, call: SimCall, body: dict[str, Any]) -> Callable[[], None]:
+        """Send DTMF to the far end: 204 and no event."""
+        dtmf = _required_string(body, "dtmf")
+        if not set(dtmf) <= _DTMF_KEYS:
+            raise _ApiError(400, "dtmf may hold only 0-9, *, #, A-D and commas.")
+        if call.state != "connected":
+            # UNCONFIRMED: the refusal for a call that is not connected.
+            raise self._wrong_state("DTMF can be sent on a connected call only.")
+        call.dtmf.append(dtmf)
+        return lambda: None
+
+    def _transfer_command(
+        self, request: web.Request, body: dict[str, Any]
+    ) -> web.Response:
+        """Transfer two calls together (204), or one to a destination (201)."""
+        first, second, destination = self._transfer_parties(body)
+        for call in (first, second):
+            if call is not None and call.state not in _ANSWERED:
+                raise self._wrong_state(
+                    "Unanswered incoming calls cannot be transferred but can be "
+                    "diverted."
+                )
+        first.commands.append({**body, "command": "transfer"})
+        if second is not None:
+            # Attended: the two calls are joined and leave the user.
+            first.sent_to, second.sent_to = second.id, first.id
+
+            def join() -> None:
+                self._disconnect(first)
+                self._disconnect(second)
+
+            after_response(request, join)
+            return web.Response(status=204)
+        # Mute transfer: a call to the destination, transferring once answered.
+        party = {"number": destination, "privacyEnabled": False, "callType": "external"}
+        consult = self._new_call("originator", "connecting", party)
+        consult.transfer_of = first.id
+        consult.endpoint_id = first.endpoint_id
+        after_response(request, lambda: self._placed_call(consult))
+        return web.json_response(
+            {"callId": consult.id, "callSessionId": consult.call_session_id},
+            status=201,
+        )
+
+    def _transfer_parties(
+        self, body: dict[str, Any]
+    ) -> tuple[SimCall, SimCall | None, str | None]:
+        """The calls and destination of a transfer, as documented."""
+        for name in ("callId1", "callId2", "destination"):
+            if body.get(name) is not None:
+                _required_string(body, name)
+        id1, id2 = body.get("callId1"), body.get("callId2")
+        destination = body.get("destination")
+        if id1 is None:
+            if id2 is not None or destination is not None:
+                raise _ApiError(
+                    400,
+                    "callId1 is mandatory if either callId2 or destination is "
+                    "provided.",
+                )
+            live = [c for c in self.calls.values() if c.state != "disconnected"]
+            if len(live) != 2:
+                raise _ApiError(
+                    400, "callId1 and callId2 are mandatory unless there are two calls."
+                )
+            return live[0], live[1], None
+        if (id2 is None) == (destination is None):
+            # UNCONFIRMED: the answer when both (or neither) are given.
+            raise _ApiError(400, "Give callId2 or destination with callId1.")
+        calls = [self.calls.get(call_id) for call_id in (id1, id2) if call_id]
+        if any(call is None or call.state == "disconnected" for call in calls):
+            raise _ApiError(404, "Call not found.")
+        first, *rest = [call for call in calls if call is not None]
+        return first, rest[0] if rest else None, destination
+
     def _answer_endpoint(self, body: dict[str, Any]) -> SimEndpoint:
         endpoint_id = body.get("endpointId")
         if endpoint_id is None:
@@ -976,7 +1178,7 @@ class WebexSimulator(DeliveringSimulator[_Event]):
         if endpoint_id and endpoint is None:
             raise _ApiError(400, "Invalid endpointId.")
         call = self._place(destination, endpoint)
-        after_response(request, lambda: self._emit(call, "created", "originated"))
+        after_response(request, lambda: self._placed_call(call))
         return web.json_response(
             {"callId": call.id, "callSessionId": call.call_session_id}, status=201
         )
@@ -1072,6 +1274,15 @@ class WebexSimulator(DeliveringSimulator[_Event]):
     async def _control_answer_elsewhere(self, body: dict[str, Any]) -> dict[str, Any]:
         await self.answer_elsewhere(str(body["callId"]))
         return {"result": "ok"}
+
+    async def _control_pickup(self, body: dict[str, Any]) -> dict[str, Any]:
+        call_id = body.get("call_id", body.get("callId"))
+        await self.pickup(str(call_id))
+        return {"result": "ok"}
+
+    async def _control_press(self, body: dict[str, Any]) -> dict[str, Any]:
+        del body  # there is nothing to press
+        raise web.HTTPConflict(text=_NO_DTMF)
 
     # ------------------------------------------------------------- deliveries
 

@@ -389,8 +389,9 @@ async def test_observed_captures_map_to_the_model(
     assert ringing.remote_name == "POUYA SHAHRDAMI"
     assert ringing.local_number == LINE
     assert ringing.device_ids == tuple(d.device_id for d in devices)
+    # A ringing Webex call can be diverted: transfer.
     assert ringing.actions == frozenset(
-        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP, CallAction.TRANSFER}
     )
     assert ringing.started_at == datetime(2025, 8, 5, 16, 48, 19, 359000, UTC)
     # Diagnostics keep the state and ids, not the parties.
@@ -405,7 +406,14 @@ async def test_observed_captures_map_to_the_model(
         *signed(webex_secret, CAPTURE_ANSWERED), time.time()
     )
     assert talking.state is CallState.TALKING
-    assert talking.actions == frozenset({CallAction.HANGUP})
+    assert talking.actions == frozenset(
+        {
+            CallAction.HANGUP,
+            CallAction.TRANSFER,
+            CallAction.HOLD,
+            CallAction.SEND_DIGITS,
+        }
+    )
     # Answered on an endpoint that is not one of ours: still the user's call.
     assert talking.device_ids == ringing.device_ids
     assert talking.order > ringing.order

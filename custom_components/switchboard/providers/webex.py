@@ -5,6 +5,11 @@ is a device. An incoming call rings on every endpoint; answering names the
 endpoint, and once Webex says which endpoint has the call it belongs there.
 Webhook deliveries carry no event id: events are identified by call id, event
 type and event timestamp, and ordered by the timestamp.
+
+Beyond answering, Webex's call control has hold and resume, transfer (to a
+destination, once it answers) and divert (blind, or to voicemail), dial (click
+to dial from an endpoint) and transmitDtmf. It has no text-to-speech or audio
+playback, and does not report the keys a caller presses.
 """
 
 from __future__ import annotations
@@ -24,12 +29,21 @@ import aiohttp
 
 from .kernel.http import Reply, bearer_headers, path_segment, read_object, send
 from .kernel.memory import BoundedMap, BoundedSet
-from .kernel.options import OptionSchema, check_options, one_of
+from .kernel.options import (
+    OptionSchema,
+    boolean,
+    check_options,
+    dtmf_digits,
+    one_of,
+)
 from .kernel.payload import load_json, load_payload
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
 from .kernel.values import non_empty_text, normalize_number, parse_timestamp
 from .model import (
+    ARG_DIGITS,
+    ARG_TO,
+    ARG_VOICEMAIL,
     Account,
     ActionNotAllowedError,
     AuthenticationError,
@@ -42,6 +56,7 @@ from .model import (
     Device,
     Direction,
     EndReason,
+    InvalidOptionError,
     InvalidPayloadError,
     InvalidSignatureError,
     NotTheApiError,
@@ -90,7 +105,11 @@ DIRECTIONS: Final = {
 STATES: Final = {
     "connecting": CallState.DIALING,
     "connected": CallState.TALKING,
+    # Held by the user (hold); resume brings it back.
     "held": CallState.ON_HOLD,
+    # Held by the remote party (in the same organisation): on hold as the user
+    # sees it, but it is not the user's to resume (resume is "Resume a held
+    # call"), so it offers no resume (REMOTE_HELD_ACTIONS).
     "remoteHeld": CallState.ON_HOLD,
     "disconnected": CallState.ENDED,
 }
@@ -102,13 +121,76 @@ RANKS: Final = {
     CallState.ON_HOLD: 2,
     CallState.ENDED: 3,
 }
+# What each state allows. "Unanswered incoming calls cannot be transferred but
+# can be diverted": a ringing call's transfer is a divert.
 RINGING_ACTIONS: Final = frozenset(
-    {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+    {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP, CallAction.TRANSFER}
 )
+# Dialing (connecting, or the user's own device alerting for a click to dial),
+# and an outgoing call alerting: only hang-up.
 ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
-# Reject takes an optional `action`; answer and hang-up take none: the call and
-# endpoint come from the call and device themselves.
-OPTIONS: Final[OptionSchema] = {CallAction.REJECT: {"action": one_of(*REJECT_ACTIONS)}}
+TALKING_ACTIONS: Final = frozenset(
+    {
+        CallAction.HANGUP,
+        CallAction.TRANSFER,
+        CallAction.HOLD,
+        CallAction.SEND_DIGITS,
+    }
+)
+# Whether Webex transfers or diverts a held call is UNCONFIRMED (transfer
+# joins "two calls", one of them usually held): offered.
+HELD_ACTIONS: Final = frozenset(
+    {CallAction.RESUME, CallAction.HANGUP, CallAction.TRANSFER}
+)
+REMOTE_HELD_ACTIONS: Final = frozenset({CallAction.HANGUP, CallAction.TRANSFER})
+# The commands each action sends (POST /telephony/calls/<command>).
+COMMANDS: Final = {
+    CallAction.ANSWER: "answer",
+    CallAction.REJECT: "reject",
+    CallAction.HANGUP: "hangup",
+    CallAction.HOLD: "hold",
+    CallAction.RESUME: "resume",
+    CallAction.SEND_DIGITS: "transmitDtmf",
+}
+# transmitDtmf: "Each digit must be part of the following set: [0-9, *, #, A,
+# B, C, D]. A comma "," may be included to indicate a pause between digits."
+DTMF_KEYS: Final = "0123456789*#ABCD,"
+# UNCONFIRMED: Webex documents no length limits for dtmf or destination.
+DTMF_MAX: Final = 64
+DESTINATION_MAX: Final = 256
+# A Webex option of transfer: divert (blind, at once) instead of transfer
+# (waits for the destination to answer).
+DIVERT: Final = "divert"
+
+
+def _destination(value: Any) -> str | None:
+    """Accept a Webex destination: digits or a URI ("1234", "+1222...", "sip:...")."""
+    if (
+        isinstance(value, str)
+        and value.strip()
+        and len(value) <= DESTINATION_MAX
+        and value.isprintable()
+    ):
+        return None
+    return f"must be a number or address of 1 to {DESTINATION_MAX} characters"
+
+
+# Reject takes an optional `action`; answer, hang-up, hold and resume take
+# none: the call and endpoint come from the call and device themselves.
+OPTIONS: Final[OptionSchema] = {
+    CallAction.REJECT: {"action": one_of(*REJECT_ACTIONS)},
+    CallAction.TRANSFER: {
+        ARG_TO: _destination,
+        ARG_VOICEMAIL: boolean,
+        DIVERT: boolean,
+    },
+    CallAction.SEND_DIGITS: {ARG_DIGITS: dtmf_digits(DTMF_KEYS, DTMF_MAX)},
+    CallAction.DIAL: {ARG_TO: _destination},
+}
+REQUIRED: Final = {
+    CallAction.SEND_DIGITS: (ARG_DIGITS,),
+    CallAction.DIAL: (ARG_TO,),
+}
 # What Call.raw keeps of a call's data (webhook or GET /telephony/calls).
 RAW_FIELDS: Final = (
     "state",
@@ -119,7 +201,7 @@ RAW_FIELDS: Final = (
     "completedElsewhere",
 )
 
-type Context = Literal["command", "call", "other"]
+type Context = Literal["command", "dial", "call", "other"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,18 +254,42 @@ def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str
     """Check options against the command's documented body.
 
     Reject takes an optional `action` (busy, the default; temporarilyUnavailable;
-    ignore). Answer and hang-up take none.
+    ignore). Transfer takes `to` (required unless `voicemail` is true),
+    `voicemail` and `divert`; send_digits `digits`; dial `to`. Answer, hang-up,
+    hold and resume take none.
     """
-    return check_options(
-        OPTIONS, action, options, unknown="is not a Webex option for this action"
+    checked = check_options(
+        OPTIONS,
+        action,
+        options,
+        unknown="is not a Webex option for this action",
+        required=REQUIRED,
     )
+    if action is CallAction.TRANSFER:
+        voicemail = checked.get(ARG_VOICEMAIL) is True
+        if not voicemail and ARG_TO not in checked:
+            raise InvalidOptionError(ARG_TO, "is required")
+        if voicemail and checked.get(DIVERT) is False:
+            # Only divert reaches voicemail.
+            raise InvalidOptionError(DIVERT, "must be true with voicemail")
+    return checked
 
 
 class WebexClient:
     """Talks to Webex Calling as the signed-in user."""
 
+    # Webex's call control has no text-to-speech or playback (speak, play).
     supported_actions = frozenset(
-        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
+        {
+            CallAction.ANSWER,
+            CallAction.REJECT,
+            CallAction.HANGUP,
+            CallAction.TRANSFER,
+            CallAction.HOLD,
+            CallAction.RESUME,
+            CallAction.SEND_DIGITS,
+            CallAction.DIAL,
+        }
     )
     # Whether Webex refuses an http targetUrl is UNCONFIRMED: not demanded.
     webhook_requires_https = False
@@ -214,6 +320,10 @@ class WebexClient:
         self._call_endpoints: BoundedMap[str, str] = BoundedMap(MEMORY)
         self._answered: BoundedSet[str] = BoundedSet(MEMORY)
         self._rejected: BoundedSet[str] = BoundedSet(MEMORY)
+        # Calls we transferred or diverted (noted before the command is sent),
+        # and the calls Webex placed to carry a transfer -> the call they carry.
+        self._transferred: BoundedSet[str] = BoundedSet(MEMORY)
+        self._consults: BoundedMap[str, str] = BoundedMap(MEMORY)
         # The furthest each call has come (RANKS), as the events read so far say.
         self._reached: BoundedMap[str, int] = BoundedMap(MEMORY)
 
@@ -354,10 +464,8 @@ class WebexClient:
                 order=(now, RANKS[CallState.ENDED]),
                 state=CallState.ENDED,
                 occurred_at=datetime.fromtimestamp(now, UTC),
-                # Why it ended is unknown unless we rejected it ourselves.
-                end_reason=EndReason.REJECTED
-                if call.call_id in self._rejected
-                else None,
+                # Why it ended is unknown unless we sent it away ourselves.
+                end_reason=self._our_end(call.call_id),
                 actions=frozenset(),
             )
         return self._snapshot({**data, "id": call.call_id}, time.time())
@@ -375,32 +483,139 @@ class WebexClient:
         device: Device,
         options: Mapping[str, Any],
     ) -> None:
-        """Answer on `device`, reject or hang up `call`."""
+        """Send `action`'s command for `call` (answered on `device`)."""
+        if action is CallAction.TRANSFER:
+            await self._transfer(call, options)
+            return
+        command = COMMANDS.get(action)
+        if command is None:
+            # Speak, play and dial are not commands on a call at Webex.
+            raise ActionNotAllowedError(f"Webex call control cannot {action}")
         body: dict[str, Any] = {"callId": call.call_id}
         if action is CallAction.ANSWER and device.device_id != PRIMARY_DEVICE_ID:
             body["endpointId"] = device.device_id
         elif action is CallAction.REJECT:
             body.update(options)
+        elif action is CallAction.SEND_DIGITS:
+            body["dtmf"] = options[ARG_DIGITS]
         # Hanging up an unanswered incoming call rejects it (sends it to busy).
         rejecting = action is CallAction.REJECT or (
             action is CallAction.HANGUP and call.state is CallState.RINGING
         )
         # Noted before sending: the webhook may arrive before the response.
-        if rejecting:
-            self._rejected.add(call.call_id)
-        try:
-            await self._request(
-                "POST", f"/telephony/calls/{action}", body=body, context="command"
-            )
-        except ProviderUnavailableError:
-            raise  # it may have happened: keep the note
-        except ProviderError:
-            if rejecting:
-                self._rejected.discard(call.call_id)
-            raise
+        await self._command(
+            command, body, note=self._rejected if rejecting else None, call=call
+        )
         if action is CallAction.ANSWER:
             self._call_endpoints.put(call.call_id, device.device_id)
             self._answered.add(call.call_id)
+
+    async def _command(
+        self,
+        command: str,
+        body: Mapping[str, Any],
+        *,
+        call: Call,
+        note: BoundedSet[str] | None = None,
+    ) -> dict[str, Any]:
+        """POST one call command; `note` keeps the call unless it surely failed.
+
+        A call is noted (rejected, transferred) before the command is sent, as
+        its webhook may arrive before the response; a refusal forgets it, an
+        outage keeps it (it may have happened).
+        """
+        if note is not None:
+            note.add(call.call_id)
+        try:
+            data, _ = await self._request(
+                "POST", f"/telephony/calls/{command}", body=body, context="command"
+            )
+        except ProviderUnavailableError:
+            raise
+        except ProviderError:
+            if note is not None:
+                note.discard(call.call_id)
+            raise
+        return data
+
+    async def _transfer(self, call: Call, options: Mapping[str, Any]) -> None:
+        """Transfer to `to` once it answers, or divert (blind, or to voicemail).
+
+        Webex's divert is "commonly referred to as Blind Transfer"; its
+        transfer with callId1 and a destination is a "Mute Transfer", "similar
+        to the divert API with the difference of waiting for the destination to
+        respond prior to transferring the call. If the destination does not
+        respond, the call is not transferred." Unanswered incoming calls
+        cannot be transferred but can be diverted, so a ringing call is
+        diverted.
+        """
+        destination = options.get(ARG_TO)
+        voicemail = options.get(ARG_VOICEMAIL) is True
+        if voicemail or options.get(DIVERT) is True or call.state is CallState.RINGING:
+            body: dict[str, Any] = {"callId": call.call_id}
+            if destination is not None:
+                body["destination"] = destination
+            if voicemail:
+                # Without a destination: the user's own voicemail; with one,
+                # that user's voicemail.
+                body["toVoicemail"] = True
+            await self._command("divert", body, call=call, note=self._transferred)
+            return
+        data = await self._command(
+            "transfer",
+            {"callId1": call.call_id, "destination": destination},
+            call=call,
+            note=self._transferred,
+        )
+        # 201 {callId, callSessionId}: the call Webex places to the destination.
+        # UNCONFIRMED: that it shows in webhooks as one of the user's calls
+        # (outgoing, connecting) until the destination answers and both end.
+        consult = non_empty_text(data.get("callId"))
+        if consult is not None:
+            self._consults.put(consult, call.call_id)
+            if (endpoint := self._call_endpoints.get(call.call_id)) is not None:
+                self._call_endpoints.put(consult, endpoint)
+
+    async def async_dial(self, device: Device, options: Mapping[str, Any]) -> CallEvent:
+        """Place a call from `device` to options["to"]: POST /telephony/calls/dial.
+
+        Click to dial: the endpoint (every endpoint of the user, for the
+        primary device) alerts first, and once it is answered the call goes out
+        to the destination. Webex answers 201 {callId, callSessionId}; the
+        call's progress follows in webhooks (clickToDial alerting, connecting,
+        connected).
+        """
+        destination = str(options[ARG_TO])
+        body: dict[str, Any] = {"destination": destination}
+        if device.device_id != PRIMARY_DEVICE_ID:
+            body["endpointId"] = device.device_id
+        data, _ = await self._request(
+            "POST", "/telephony/calls/dial", body=body, context="dial"
+        )
+        call_id = non_empty_text(data.get("callId"))
+        if call_id is None:
+            raise ProviderError("Webex did not say which call it placed")
+        self._call_endpoints.put(call_id, device.device_id)
+        self._reached.put(
+            call_id, max(RANKS[CallState.DIALING], self._rank_reached(call_id))
+        )
+        now = datetime.now(UTC)
+        return CallEvent(
+            event_id=f"{call_id}:dial",
+            call_id=call_id,
+            # The answer has no Webex timestamp: it sorts before every event
+            # Webex sends about the call, so one that overtook it still wins.
+            order=(0.0, RANKS[CallState.DIALING]),
+            state=CallState.DIALING,
+            device_ids=(device.device_id,),
+            direction=Direction.OUTGOING,
+            remote_number=destination,
+            local_number=self._line_number,
+            occurred_at=now,
+            started_at=now,
+            actions=ACTIVE_ACTIONS,
+            raw=raw_fields(data, ("callSessionId",), event="dial"),
+        )
 
     # --- webhook registration ---
 
@@ -636,7 +851,7 @@ class WebexClient:
             end_reason=self._end_reason(call_id, data, direction)
             if state is CallState.ENDED
             else None,
-            actions=_actions(state, direction),
+            actions=_actions(state, direction, data),
             raw=raw_fields(data, RAW_FIELDS, event=event_name),
         )
 
@@ -658,9 +873,27 @@ class WebexClient:
         # it is still the user's call, on their line.
         return tuple(self._devices)
 
+    def _our_end(self, call_id: str) -> EndReason | None:
+        """Return the end we caused (a reject, a transfer), if any."""
+        if call_id in self._transferred:
+            return EndReason.TRANSFERRED
+        if call_id in self._rejected:
+            return EndReason.REJECTED
+        return None
+
     def _end_reason(
         self, call_id: str, data: Mapping[str, Any], direction: Direction | None
     ) -> EndReason:
+        original = self._consults.get(call_id)
+        if original is not None:
+            if data.get("answered") or call_id in self._answered:
+                return EndReason.TRANSFERRED  # it carried the call away
+            # The destination never answered: the transfer failed and the
+            # call it would have carried stays with the user.
+            self._transferred.discard(original)
+            return EndReason.COMPLETED
+        if call_id in self._transferred:
+            return EndReason.TRANSFERRED
         if data.get("completedElsewhere") is True:
             return EndReason.ANSWERED_ELSEWHERE
         if call_id in self._rejected:
@@ -714,11 +947,21 @@ def _guessed_state(data: Mapping[str, Any], event_type: str) -> CallState:
     return _state(data)
 
 
-def _actions(state: CallState, direction: Direction | None) -> frozenset[CallAction]:
+def _actions(
+    state: CallState, direction: Direction | None, data: Mapping[str, Any]
+) -> frozenset[CallAction]:
     if state is CallState.ENDED:
         return frozenset()
-    if state is CallState.RINGING and direction is not Direction.OUTGOING:
-        return RINGING_ACTIONS
+    if state is CallState.RINGING:
+        return (
+            RINGING_ACTIONS if direction is not Direction.OUTGOING else ACTIVE_ACTIONS
+        )
+    if state is CallState.TALKING:
+        return TALKING_ACTIONS
+    if state is CallState.ON_HOLD:
+        return (
+            REMOTE_HELD_ACTIONS if data.get("state") == "remoteHeld" else HELD_ACTIONS
+        )
     return ACTIVE_ACTIONS
 
 
@@ -750,14 +993,20 @@ def _error(reply: Reply, context: Context) -> ProviderError:
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return ProviderUnavailableError(message)
     if status in (HTTPStatus.NOT_FOUND, HTTPStatus.GONE):
+        if context == "dial":
+            return ProviderError(message)  # no call to be gone
         if context == "command":
             return CallEndedError(message)
         if context == "call":
             return CallNotFoundError(message)
         return _NotFoundError(message)
-    if context == "command" and status in (HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT):
+    if context in ("command", "dial") and status in (
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.CONFLICT,
+    ):
         # The status for a call that is not alerting (or in the wrong state for
-        # the command) is UNCONFIRMED; 400 and 409 are the likely ones.
+        # the command, or a dial the endpoint cannot place) is UNCONFIRMED;
+        # 400 and 409 are the likely ones. Webex's message says which.
         return ActionNotAllowedError(message)
     return ProviderError(message)
 
