@@ -41,9 +41,18 @@ within ``answer_window`` seconds -> ``deleted`` with resultInfo 408/1106; reject
 (202) -> ``deleted`` with only ``@odata.type``/``@odata.id``; ``DELETE`` (204)
 -> ``terminating`` then ``deleted``/``terminated`` 200/5001;
 ``remote_hangup(call_id)`` -> ``deleted`` 200/4097; ``remote_hold`` /
-``remote_resume``; ``press_tone`` (after ``subscribeToTone``); ``playPrompt`` ->
-200 + running operation + ``Location``, then a ``deleted`` operation
-notification (completed); ``keepAlive``; ``GET`` a call (404 once it ended);
+``remote_resume``; ``press(call_id, digits)`` / ``press_tone`` (after
+``subscribeToTone``: ``updated`` notifications with ``toneInfo``, ``sequenceId``
+counting up); ``playPrompt`` and ``sendDtmfTones`` -> 200 + running operation +
+``Location``, then a ``deleted`` operation notification (completed);
+``transfer`` (202) -> ``transferring``, ``transferAccepted``, then ``deleted``
+with resultInfo 0/7015 (or, with ``fail_transfers``, back to ``established``
+with 500/7000); ``POST /communications/calls`` (201 + the call, establishing) ->
+``establishing``, then ``established`` once the far end picks up, after
+``pickup_delay`` seconds on the simulator's clock (None: never; ``pickup``
+answers at once); calling a phone number (placing or transferring) needs
+``application_instance_id`` as the call's source (None: the bot has no number;
+the 400 is UNCONFIRMED); ``keepAlive``; ``GET`` a call (404 once it ended);
 ``notify(items, url=None)`` posts any commsNotification items, signed, to
 ``url`` or the bot (operations, rosters, odd payloads).
 
@@ -75,7 +84,8 @@ fields, ...; ``rotate_keys()`` replaces the signing key;
 ``revoke_tokens()`` makes Graph refuse every issued access token;
 ``permissions`` (application permissions; app-hosted media needs
 ``Calls.AccessMedia.All``); ``wrong_state_status`` (UNCONFIRMED: 409) for
-answering or rejecting a call that is not incoming.
+answering or rejecting a call that is not incoming, and for transferring,
+prompting or sending tones on one that is not established.
 
 Logs: ``requests`` (every request but ``/_sim/``), ``deliveries`` (every
 notification POST, with the status the bot answered), ``calls``.
@@ -97,6 +107,14 @@ Control routes (test-only, no authentication):
 ``POST /_sim/webhook``
     Body ``{"url": "https://..."}``. Sets the bot's calling webhook (as pasted
     into the bot registration). Answers ``{"result": "ok"}``.
+``POST /_sim/pickup``
+    Body ``{"call_id": "..."}``. The far end of a call the bot placed answers
+    now. Answers ``{"result": "ok"}``.
+``POST /_sim/press``
+    Body ``{"call_id": "...", "digits": "1"}``. The caller presses keys: one
+    tone notification each. Answers ``{"result": "ok"}``, or 409 with a plain
+    message when the bot has not subscribed to the call's tones (Graph reports
+    none then).
 """
 
 import argparse
@@ -174,6 +192,18 @@ _ACCESS_MEDIA: Final = "Calls.AccessMedia.All"
 _TONES: Final = frozenset(
     {*(f"tone{digit}" for digit in range(10)), "star", "pound", "a", "b", "c", "d"}
 )
+# A key pressed -> its toneInfo.tone.
+_KEY_TONES: Final = {
+    **{str(digit): f"tone{digit}" for digit in range(10)},
+    "*": "star",
+    "#": "pound",
+    **{key: key.lower() for key in "ABCD"},
+}
+_TRANSFER_COMPLETED: Final = {
+    "code": 0,
+    "subcode": 7015,
+    "message": "GracefulTransferCompleted",
+}
 
 # Graph error codes per status (concepts/errors.md); 401's is what Graph sends
 # for a bad token.
@@ -266,6 +296,9 @@ class SimCall:
     tones_subscribed: bool = False
     tone_sequence: int = 0
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the bot sent: each sendDtmfTones' tones, a transfer's target.
+    sent_tones: list[list[str]] = field(default_factory=list)
+    transfer_target: dict[str, Any] | None = None
 
     @property
     def resource_url(self) -> str:
@@ -303,6 +336,21 @@ class _Notification:
     url: str
     items: tuple[dict[str, Any], ...]
     legacy: bool = False
+
+
+class _NotReportedError(Exception):
+    """A control that Graph would not report anything for: answered 409."""
+
+
+class _ConflictControl(Control):
+    """A control route answering 409 with a plain message for _NotReportedError."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one call of the route."""
+        try:
+            return await super().handle(request)
+        except _NotReportedError as err:
+            return web.Response(status=409, text=str(err))
 
 
 class _GraphError(ApiError):
@@ -376,6 +424,16 @@ def _is_https(value: Any) -> bool:
     )
 
 
+def _party_kind(info: Any) -> str | None:
+    """Return "user" or "phone" for an invitationParticipantInfo naming one."""
+    identity = info.get("identity") if isinstance(info, dict) else None
+    for kind in ("user", "phone"):
+        named = identity.get(kind) if isinstance(identity, dict) else None
+        if isinstance(named, dict) and isinstance(named.get("id"), str) and named["id"]:
+            return kind
+    return None
+
+
 def _identity(kind: str, **values: Any) -> dict[str, Any]:
     return {
         "@odata.type": "#microsoft.graph.identitySet",
@@ -431,8 +489,17 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         self.batch_notifications = False
         self.legacy_first = False
         self.token_skew = 0.0
-        # UNCONFIRMED: the status for answering/rejecting a call not incoming.
+        # UNCONFIRMED: the status for answering/rejecting a call not incoming
+        # (and transferring or prompting one not established).
         self.wrong_state_status = 409
+        # Seconds until the far end of a call the bot placed answers; None:
+        # never (``pickup`` answers it).
+        self.pickup_delay: float | None = 0.1
+        # The bot's application instance with a phone number (None: it has
+        # none): the source of calls to phone numbers.
+        self.application_instance_id: str | None = str(uuid.uuid4())
+        # Transfers fail back to established (500/7000).
+        self.fail_transfers = False
         self.kid = secrets.token_hex(8)
         # Microsoft's keys also carry their certificate's thumbprint.
         self.x5t = _thumbprint()
@@ -453,6 +520,7 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
             web.get(OPENID_PATH, self._openid_configuration),
             web.get("/.well-known/OpenIdConfiguration", self._openid_configuration),
             web.get(JWKS_PATH, self._jwks),
+            web.post("/v1.0/communications/calls", self._create_call),
             web.get(calls, self._get_call),
             web.delete(calls, self._delete_call),
             web.post(calls + "/{action}", self._post_action),
@@ -476,6 +544,17 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
                 self._control_webhook,
                 '{"url": "https://..."}: the bot registration\'s calling webhook'
                 "\n(what --webhook-url sets at start)",
+            ),
+            Control(
+                "pickup",
+                self._control_pickup,
+                '{"call_id": "..."}: the far end of a call the bot placed answers',
+            ),
+            _ConflictControl(
+                "press",
+                self._control_press,
+                '{"call_id": "...", "digits": "1"}: the caller presses keys (409'
+                "\nwhen the bot has not subscribed to the call's tones)",
             ),
         ]
 
@@ -630,6 +709,51 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
             },
         }
         self._send(call, [self._item(call, "updated", data)])
+
+    async def press(self, call_id: str, digits: str) -> None:
+        """Press keys on a call: one tone notification each, in order.
+
+        Raises _NotReportedError when the bot has not subscribed to the call's
+        tones (Graph reports no keys then), ValueError for an unknown key.
+        """
+        call = self._live(call_id)
+        if not call.tones_subscribed:
+            raise _NotReportedError(
+                "Graph reports no keys on this call: the bot has not subscribed"
+                " to its tones (subscribeToTone)"
+            )
+        tones = [_KEY_TONES.get(key.upper()) for key in digits]
+        if not tones or None in tones:
+            raise ValueError("digits must be 0-9, *, # or A-D")
+        for tone in tones:
+            await self.press_tone(call_id, str(tone))
+
+    async def pickup(self, call_id: str) -> None:
+        """Let the far end of a call the bot placed answer: ``established``."""
+        call = self._live(call_id)
+        if call.direction != "outgoing" or call.state != "establishing":
+            raise ValueError(f"call {call_id} is not a call the bot is placing")
+        self._cancel_timer(call)
+        self._answered_out(call)
+
+    def _answered_out(self, call: SimCall) -> None:
+        call.state = "established"
+        call.etag += 1
+        # As in create-call's "Notification - established".
+        data = {
+            "@odata.type": "#microsoft.graph.call",
+            "@odata.etag": f'W/"{call.etag}"',
+            "state": "established",
+            "direction": "outgoing",
+            "id": call.call_id,
+        }
+        self._send(call, [self._item(call, "updated", data)])
+
+    async def _ring_out(self, call: SimCall, deadline: float) -> None:
+        await self._sleep_until(deadline)
+        if call.state == "establishing":
+            self._timers.pop(call.call_id, None)
+            self._answered_out(call)
 
     async def notify(
         self, items: Sequence[dict[str, Any]], *, url: str | None = None
@@ -1047,6 +1171,8 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
             "keepalive": self._keep_alive,
             "playprompt": self._play_prompt,
             "subscribetotone": self._subscribe_to_tone,
+            "senddtmftones": self._send_dtmf_tones,
+            "transfer": self._transfer,
         }
         handler = handlers.get(action)
         if handler is None:
@@ -1154,36 +1280,25 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
         location = f"{self.url}/v1.0{call.resource_url}/operations/{operation_id}"
         return operation, {"Location": location}
 
-    async def _play_prompt(self, request: web.Request, call: SimCall) -> web.Response:
-        body = await self._json_body(request)
-        if (
-            call.state != "established"
-            or (call.media_config or {}).get("@odata.type", "").removeprefix("#")
-            != _SERVICE_HOSTED
-        ):
+    def _check_established(self, call: SimCall, what: str) -> None:
+        if call.state != "established":
             raise _GraphError(
-                400, "playPrompt needs an established service-hosted call."
+                self.wrong_state_status,
+                f"{what} needs an established call; the call is {call.state}.",
             )
-        prompts = body.get("prompts")
-        if not isinstance(prompts, list) or not 0 < len(prompts) <= 20:
-            raise _GraphError(400, "prompts must list 1 to 20 media prompts.")
-        operation, headers = self._operation(
-            call, "playPromptOperation", "running", body.get("clientContext")
-        )
+
+    def _complete_later(
+        self,
+        request: web.Request,
+        call: SimCall,
+        operation: dict[str, Any],
+        **extra: Any,
+    ) -> None:
+        """Send the operation's completion after the response (a deleted one)."""
 
         def completed() -> None:
             url = f"{call.resource_url}/operations/{operation['id']}"
-            data = {
-                **operation,
-                "@odata.id": url,
-                "status": "completed",
-                "resultInfo": {
-                    "@odata.type": "#microsoft.graph.resultInfo",
-                    "code": 200,
-                    "subcode": 0,
-                    "message": "Action completed successfully.",
-                },
-            }
+            data = {**operation, "@odata.id": url, "status": "completed", **extra}
             item = {
                 "@odata.type": "#microsoft.graph.commsNotification",
                 "changeType": "deleted",
@@ -1193,12 +1308,75 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
             self._send(call, [item])
 
         after_response(request, completed)
+
+    async def _play_prompt(self, request: web.Request, call: SimCall) -> web.Response:
+        body = await self._json_body(request)
+        self._check_established(call, "playPrompt")
+        if (call.media_config or {}).get("@odata.type", "").removeprefix(
+            "#"
+        ) != _SERVICE_HOSTED:
+            raise _GraphError(400, "playPrompt needs a service-hosted call.")
+        prompts = body.get("prompts")
+        if not isinstance(prompts, list) or not 0 < len(prompts) <= 20:
+            raise _GraphError(400, "prompts must list 1 to 20 media prompts.")
+        for prompt in prompts:
+            info = prompt.get("mediaInfo") if isinstance(prompt, dict) else None
+            uri = info.get("uri") if isinstance(info, dict) else None
+            if not isinstance(uri, str) or URL(uri).scheme not in {"http", "https"}:
+                raise _GraphError(400, "Each prompt needs a mediaInfo with a uri.")
+        operation, headers = self._operation(
+            call, "playPromptOperation", "running", body.get("clientContext")
+        )
+        self._complete_later(
+            request,
+            call,
+            operation,
+            resultInfo={
+                "@odata.type": "#microsoft.graph.resultInfo",
+                "code": 200,
+                "subcode": 0,
+                "message": "Action completed successfully.",
+            },
+        )
+        return web.json_response(operation, headers=headers)
+
+    async def _send_dtmf_tones(
+        self, request: web.Request, call: SimCall
+    ) -> web.Response:
+        body = await self._json_body(request)
+        tones = body.get("tones")
+        # A "ToneInfo collection" whose example lists tone names: both read.
+        names = [
+            tone.get("tone") if isinstance(tone, dict) else tone
+            for tone in (tones if isinstance(tones, list) else [])
+        ]
+        if not names or not all(
+            isinstance(name, str) and name.lower() in _TONES for name in names
+        ):
+            raise _GraphError(400, "tones must list tone0-tone9, star, pound or a-d.")
+        delay = body.get("delayBetweenTonesMs")
+        if delay is not None and (
+            isinstance(delay, bool) or not isinstance(delay, int) or delay < 0
+        ):
+            raise _GraphError(400, "delayBetweenTonesMs must be a whole number.")
+        self._check_established(call, "sendDtmfTones")
+        call.sent_tones.append([str(name).lower() for name in names])
+        operation, headers = self._operation(
+            call, "sendDtmfTonesOperation", "running", body.get("clientContext")
+        )
+        self._complete_later(
+            request, call, operation, completionReason="completedSuccessfully"
+        )
         return web.json_response(operation, headers=headers)
 
     async def _subscribe_to_tone(
         self, request: web.Request, call: SimCall
     ) -> web.Response:
         body = await self._json_body(request)
+        if (call.media_config or {}).get("@odata.type", "").removeprefix(
+            "#"
+        ) == _APP_HOSTED:
+            raise _GraphError(400, "subscribeToTone needs a service-hosted call.")
         call.tones_subscribed = True
         operation, headers = self._operation(
             call,
@@ -1207,6 +1385,158 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
             body.get("clientContext"),
         )
         return web.json_response(operation, headers=headers)
+
+    async def _transfer(self, request: web.Request, call: SimCall) -> web.Response:
+        body = await self._json_body(request)
+        target = body.get("transferTarget")
+        kind = _party_kind(target)
+        if kind is None:
+            raise _GraphError(
+                400, "transferTarget needs an identity with a user or a phone id."
+            )
+        self._check_established(call, "transfer")
+        if kind == "phone" and self.application_instance_id is None:
+            raise _GraphError(
+                400,
+                "Transfer to PSTN number is supported only for application instance.",
+            )
+        assert isinstance(target, dict)
+        call.transfer_target = target
+        call.state = "transferring"
+        call.etag += 1
+        items = [self._state_item(call)]
+        if self.fail_transfers:
+            call.state = "established"
+            call.etag += 1
+            failed = self._state_item(call)
+            failed["resourceData"]["resultInfo"] = {
+                "@odata.type": "#microsoft.graph.resultInfo",
+                "code": 500,
+                "subCode": 7000,
+                "message": "The transfer target did not answer.",
+            }
+            items.append(failed)
+        else:
+            call.state = "transferAccepted"
+            call.etag += 1
+            items.append(self._state_item(call))
+            self._end(call, _TRANSFER_COMPLETED)
+            items.append(self._terminated(call))
+
+        def notify() -> None:
+            for item in items:
+                self._send(call, [item])
+
+        after_response(request, notify)
+        return web.Response(status=202)
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        """Place a peer-to-peer call from the bot (application-post-calls)."""
+        body = await self._json_body(request)
+        callback = body.get("callbackUri")
+        if not _is_https(callback):
+            raise _GraphError(400, "callbackUri must be an https URL.")
+        targets = body.get("targets")
+        if not isinstance(targets, list) or len(targets) != 1:
+            raise _GraphError(400, "targets must name the one participant to call.")
+        kind = _party_kind(targets[0])
+        if kind is None:
+            raise _GraphError(
+                400, "The target needs an identity with a user or a phone id."
+            )
+        modalities = body.get("requestedModalities")
+        if (
+            not isinstance(modalities, list)
+            or not modalities
+            or not all(m in _MODALITIES for m in modalities)
+        ):
+            raise _GraphError(400, "requestedModalities is required.")
+        media = body.get("mediaConfig")
+        media_kind = media.get("@odata.type") if isinstance(media, dict) else None
+        if not isinstance(media_kind, str) or media_kind.removeprefix("#") not in {
+            _SERVICE_HOSTED,
+            _APP_HOSTED,
+        }:
+            raise _GraphError(400, "mediaConfig with an @odata.type is required.")
+        if (
+            media_kind.removeprefix("#") == _APP_HOSTED
+            and _ACCESS_MEDIA not in self.permissions
+        ):
+            raise _GraphError(403, f"Application-hosted media needs {_ACCESS_MEDIA}.")
+        tenant = body.get("tenantId")
+        if tenant is not None and tenant != self.tenant_id:
+            raise _GraphError(400, "tenantId is not the bot's tenant.")
+        source = body.get("source")
+        instance = None
+        if source is not None:
+            identity = source.get("identity") if isinstance(source, dict) else None
+            named = (
+                identity.get("applicationInstance")
+                if isinstance(identity, dict)
+                else None
+            )
+            instance = named.get("id") if isinstance(named, dict) else None
+            if instance is None or instance != self.application_instance_id:
+                raise _GraphError(400, "source is not the bot's application instance.")
+        if kind == "phone" and instance is None:
+            # "This call requires an application instance with a PSTN number
+            # assigned"; Graph's error for its absence is UNCONFIRMED.
+            raise _GraphError(
+                400, "Calling a phone number needs the bot's application instance."
+            )
+        assert isinstance(media, dict)
+        call = SimCall(
+            call_id=str(uuid.uuid4()),
+            source=source
+            or {
+                "@odata.type": "#microsoft.graph.participantInfo",
+                "identity": _identity(
+                    "application", id=self.client_id, displayName=self.bot_name
+                ),
+            },
+            targets=[
+                {
+                    "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                    **targets[0],
+                }
+            ],
+            created_at=self.now(),
+            callback_uri=str(callback),
+            state="establishing",
+            direction="outgoing",
+            media_config=media,
+        )
+        self.calls[call.call_id] = call
+        data = self._resource(call)
+        data.update(
+            {
+                "@odata.context": f"{self.url}/v1.0/$metadata#app/calls/$entity",
+                "mediaConfig": media,
+                "requestedModalities": modalities,
+                "resultInfo": None,
+                "toneInfo": None,
+            }
+        )
+        establishing = self._item(
+            call,
+            "updated",
+            {
+                "@odata.type": "#microsoft.graph.call",
+                "state": "establishing",
+                "id": call.call_id,
+            },
+        )
+
+        def ring_out() -> None:
+            self._send(call, [establishing])
+            if self.pickup_delay is not None and call.state == "establishing":
+                deadline = self.now() + self.pickup_delay
+                timer = asyncio.create_task(self._ring_out(call, deadline))
+                self._timers[call.call_id] = (deadline, timer)
+
+        after_response(request, ring_out)
+        location = f"{self.url}/v1.0{call.resource_url}"
+        return web.json_response(data, status=201, headers={"Location": location})
 
     # ------------------------------------------------------------ control routes
 
@@ -1220,6 +1550,14 @@ class GraphSimulator(DeliveringSimulator[_Notification]):
 
     async def _control_hangup(self, body: dict[str, Any]) -> dict[str, Any]:
         await self.remote_hangup(str(body["call_id"]))
+        return {"result": "ok"}
+
+    async def _control_pickup(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.pickup(str(body["call_id"]))
+        return {"result": "ok"}
+
+    async def _control_press(self, body: dict[str, Any]) -> dict[str, Any]:
+        await self.press(str(body["call_id"]), str(body["digits"]))
         return {"result": "ok"}
 
     async def _control_webhook(self, body: dict[str, Any]) -> dict[str, Any]:

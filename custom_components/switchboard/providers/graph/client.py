@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from http import HTTPStatus
+import logging
 import time
 from typing import Any, ClassVar, Final
+import uuid
 
 import aiohttp
 
 from ..kernel.http import Reply, bearer_headers, path_segment, read_object, send
 from ..model import (
+    ARG_DIGITS,
+    ARG_TO,
+    ARG_URL,
     Account,
     ActionNotAllowedError,
     Call,
@@ -18,13 +24,23 @@ from ..model import (
     CallEndedError,
     CallEvent,
     Device,
+    Direction,
+    PermissionDeniedError,
     ProviderError,
+    ProviderUnavailableError,
 )
 from .auth import AccessTokens, NotificationTokens
 from .const import CLOUDS, OPENID_CONFIGURATION_URL, REQUEST_TIMEOUT
-from .errors import graph_error
-from .notifications import NotificationReader
-from .options import validate_options
+from .errors import graph_error, operation_error
+from .notifications import STATE_NAMES, TALKING_ACTIONS, NotificationReader
+from .options import (
+    APP_HOSTED,
+    APPLICATION_INSTANCE,
+    SERVICE_HOSTED,
+    is_guid,
+    phone_number,
+    validate_options,
+)
 
 # "The bot is expected to Answer or Reject the call before the call times out
 # (Current timeout value is 15 seconds)." Read at call time: tests patch it.
@@ -32,16 +48,50 @@ ANSWER_WINDOW = 15.0
 BOT_NAME: Final = "Teams calling bot"
 BOT_MODEL: Final = "Calling bot"
 GRAPH: Final = "Microsoft Graph"
+# What Graph documents for a bot's calls. Not here: hold and resume (Graph's
+# startHoldMusic/stopHoldMusic act on a participant, and peer-to-peer calls
+# list none), speak (no text-to-speech: play a .wav instead).
+SUPPORTED: Final = frozenset(
+    {
+        CallAction.ANSWER,
+        CallAction.REJECT,
+        CallAction.HANGUP,
+        CallAction.TRANSFER,
+        CallAction.PLAY,
+        CallAction.SEND_DIGITS,
+        CallAction.DIAL,
+    }
+)
+# sendDtmfTones "is available in the global cloud only".
+GLOBAL_ONLY: Final = frozenset({CallAction.SEND_DIGITS})
+IDENTITY: Final = "#microsoft.graph.identity"
+IDENTITY_SET: Final = "#microsoft.graph.identitySet"
+_LOGGER = logging.getLogger(__name__)
+
+
+def _identity_set(kind: str, identity_id: str) -> dict[str, Any]:
+    return {
+        "@odata.type": IDENTITY_SET,
+        kind: {"@odata.type": IDENTITY, "id": identity_id},
+    }
+
+
+def _invitee(target: str) -> dict[str, Any]:
+    """Return an invitationParticipantInfo: a phone number, else a Teams user."""
+    kind = "phone" if phone_number(target) else "user"
+    return {
+        "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+        "identity": _identity_set(kind, target),
+    }
 
 
 class GraphClient:
     """Talks to Microsoft Graph as one calling bot (one app registration)."""
 
-    supported_actions = frozenset(
-        {CallAction.ANSWER, CallAction.REJECT, CallAction.HANGUP}
-    )
+    # SUPPORTED, without what the cloud lacks (set per client).
+    supported_actions: frozenset[CallAction] = SUPPORTED
     webhook_requires_https = True
-    # Our callback URL, named in answer and reject.
+    # Our callback URL, named in answer, reject and new calls.
     redact_keys: ClassVar[frozenset[str]] = frozenset({"callbackUri"})
 
     def __init__(
@@ -70,6 +120,10 @@ class GraphClient:
         roots = CLOUDS[cloud]
         self._session = session
         self.client_id = client_id
+        self._tenant_id = tenant_id
+        lacking = frozenset() if cloud == "global" else GLOBAL_ONLY
+        self.supported_actions = SUPPORTED - lacking
+        self._warned_tones = False
         self._graph_url = (graph_url or roots.graph_url).rstrip("/")
         login = (login_url or roots.login_url).rstrip("/")
         self._clock = clock
@@ -93,7 +147,7 @@ class GraphClient:
             openid_configuration_url=openid_configuration_url,
             clock=clock,
         )
-        self._reader = NotificationReader(client_id)
+        self._reader = NotificationReader(client_id, TALKING_ACTIONS - lacking)
 
     # --- Provider ---
 
@@ -119,34 +173,70 @@ class GraphClient:
         device: Device,
         options: Mapping[str, Any],
     ) -> None:
-        """Answer, reject or hang up; the bot is the only device."""
+        """Act on a call; the bot is the only device."""
         del device
+        if action not in self.supported_actions:
+            raise ActionNotAllowedError(f"Microsoft Graph cannot {action} a call")
         path = _call_path(call)
         if action is CallAction.HANGUP:
             await self._request("DELETE", path, action=action)
             return
         options = validate_options(action, options)
         if action is CallAction.ANSWER:
-            callback = self._https_webhook_url()
-            if callback is None:
-                raise ProviderError(
-                    "Home Assistant has no https URL for Microsoft to send this "
-                    "call's updates to: set up Home Assistant Cloud or an external "
-                    "https URL"
-                )
-            if call.started_at is not None and (
-                self._clock() - call.started_at.timestamp() > ANSWER_WINDOW
-            ):
-                raise ActionNotAllowedError(
-                    f"the {ANSWER_WINDOW:g}-second answer window has passed"
-                )
-            body: dict[str, Any] = {
-                "callbackUri": callback,
-                "acceptedModalities": options["accepted_modalities"],
-                "mediaConfig": options["media_config"],
+            await self._answer(call, path, options)
+        elif action is CallAction.REJECT:
+            await self._reject(call, path, options)
+        elif action is CallAction.TRANSFER:
+            # 202, then transferring, transferAccepted and the call's end
+            # (0/7015); a failed transfer comes back as established.
+            target = {**_invitee(options[ARG_TO]), "endpointType": "default"}
+            await self._request(
+                "POST",
+                f"{path}/transfer",
+                body={"transferTarget": target},
+                action=action,
+            )
+        elif action is CallAction.PLAY:
+            prompt = {
+                "@odata.type": "#microsoft.graph.mediaPrompt",
+                "mediaInfo": {
+                    "@odata.type": "#microsoft.graph.mediaInfo",
+                    "uri": options[ARG_URL],
+                },
             }
-            await self._request("POST", f"{path}/answer", body=body, action=action)
-            return
+            await self._operation(path, "playPrompt", {"prompts": [prompt]}, action)
+        elif action is CallAction.SEND_DIGITS:
+            tones: dict[str, Any] = {
+                "tones": [_tone(key) for key in str(options[ARG_DIGITS])]
+            }
+            if "delay_ms" in options:
+                tones["delayBetweenTonesMs"] = options["delay_ms"]
+            await self._operation(path, "sendDtmfTones", tones, action)
+        else:  # DIAL: a new call, not an action on this one (async_dial)
+            raise ActionNotAllowedError(f"{action} is not an action on a call")
+
+    async def _answer(self, call: Call, path: str, options: Mapping[str, Any]) -> None:
+        callback = self._required_callback()
+        if call.started_at is not None and (
+            self._clock() - call.started_at.timestamp() > ANSWER_WINDOW
+        ):
+            raise ActionNotAllowedError(
+                f"the {ANSWER_WINDOW:g}-second answer window has passed"
+            )
+        body: dict[str, Any] = {
+            "callbackUri": callback,
+            "acceptedModalities": options["accepted_modalities"],
+            "mediaConfig": options["media_config"],
+        }
+        # Marked first: the established notification may overtake the 202.
+        notes = self._reader.notes(call.call_id, self._clock())
+        notes.want_tones = True
+        notes.app_hosted = options["media_config"]["@odata.type"] == APP_HOSTED
+        await self._request(
+            "POST", f"{path}/answer", body=body, action=CallAction.ANSWER
+        )
+
+    async def _reject(self, call: Call, path: str, options: Mapping[str, Any]) -> None:
         body = {"reason": options["reason"]}
         if (callback := self._https_webhook_url()) is not None:
             body["callbackUri"] = callback
@@ -154,10 +244,114 @@ class GraphClient:
         notes = self._reader.notes(call.call_id, self._clock())
         notes.rejected = True
         try:
-            await self._request("POST", f"{path}/reject", body=body, action=action)
+            await self._request(
+                "POST", f"{path}/reject", body=body, action=CallAction.REJECT
+            )
         except ProviderError:
             notes.rejected = False
             raise
+
+    async def _operation(
+        self, path: str, name: str, body: dict[str, Any], action: CallAction
+    ) -> None:
+        """Start a media operation; one Graph says failed at once is an error.
+
+        A running one ends in an operation notification, which carries no call
+        news: Graph's own prompts and tones have no state of the call.
+        """
+        operation = await self._request(
+            "POST", f"{path}/{name}", body=body, action=action
+        )
+        if str(operation.get("status", "")).lower() == "failed":
+            raise operation_error(operation, action)
+
+    async def async_dial(self, device: Device, options: Mapping[str, Any]) -> CallEvent:
+        """Call a Teams user, or a phone number from the bot's application instance.
+
+        201 with the new call (establishing), then establishing and
+        established notifications once the far end answers.
+        """
+        options = validate_options(CallAction.DIAL, options)
+        target = str(options[ARG_TO])
+        body: dict[str, Any] = {
+            "@odata.type": "#microsoft.graph.call",
+            "callbackUri": self._required_callback(),
+            "targets": [_invitee(target)],
+            "requestedModalities": ["audio"],
+            "mediaConfig": {"@odata.type": SERVICE_HOSTED},
+        }
+        if (instance := options.get(APPLICATION_INSTANCE)) is not None:
+            # "Application instance ID is the object ID of application
+            # instance"; its displayName in the docs' example is left out
+            # (UNCONFIRMED that Graph needs it).
+            body["source"] = {
+                "@odata.type": "#microsoft.graph.participantInfo",
+                "identity": _identity_set("applicationInstance", str(instance)),
+            }
+        if is_guid(self._tenant_id):
+            # The docs' PSTN example names the tenant by its id; a tenant
+            # given by its domain name is left to the token (UNCONFIRMED).
+            body["tenantId"] = self._tenant_id
+        data = await self._request(
+            "POST", "/communications/calls", body=body, action=CallAction.DIAL
+        )
+        call_id = data.get("id")
+        if not isinstance(call_id, str) or not call_id:
+            raise ProviderUnavailableError(f"{GRAPH} answered without a call id")
+        now = self._clock()
+        notes = self._reader.notes(call_id, now)
+        notes.direction = Direction.OUTGOING
+        notes.want_tones = True
+        state = data.get("state")
+        if not isinstance(state, str) or state.lower() not in STATE_NAMES:
+            state = "establishing"  # a state we do not know: being set up
+        data = {**data, "state": state, "direction": "outgoing"}
+        event = self._reader.event(call_id, "created", data, now)
+        if event is None:  # pragma: no cover - every known state makes one
+            raise ProviderUnavailableError(f"{GRAPH} answered with an odd call")
+        return dataclasses.replace(
+            event,
+            device_ids=(device.device_id,),
+            direction=Direction.OUTGOING,
+            remote_number=target,
+            started_at=event.occurred_at,
+        )
+
+    def _required_callback(self) -> str:
+        callback = self._https_webhook_url()
+        if callback is None:
+            raise ProviderError(
+                "Home Assistant has no https URL for Microsoft to send this "
+                "call's updates to: set up Home Assistant Cloud or an external "
+                "https URL"
+            )
+        return callback
+
+    async def _subscribe_tones(self) -> None:
+        """Ask for the keys pressed on calls the bot just answered or placed.
+
+        Done when such a call is established, as Microsoft's samples do (the
+        docs do not say when a subscription may be made: UNCONFIRMED); a
+        refusal is only logged: the call goes on, without digits.
+        """
+        for call_id in self._reader.take_tone_subscriptions():
+            path = f"/communications/calls/{path_segment(call_id)}/subscribeToTone"
+            try:
+                await self._request(
+                    "POST", path, body={"clientContext": str(uuid.uuid4())}
+                )
+            except PermissionDeniedError as err:
+                log = _LOGGER.debug if self._warned_tones else _LOGGER.warning
+                self._warned_tones = True
+                log(
+                    "Keys pressed on Teams calls are not reported: subscribing to"
+                    " tones needs the Calls.AccessMedia.All permission (%s)",
+                    err,
+                )
+            except ProviderError as err:
+                _LOGGER.debug(
+                    "Could not subscribe to the tones of %s: %s", call_id, err
+                )
 
     async def async_refresh_call(self, call: Call) -> CallEvent | None:
         """Read the call; a call Graph no longer knows has ended."""
@@ -166,7 +360,9 @@ class GraphClient:
             data = await self._request("GET", _call_path(call))
         except CallEndedError:
             return self._gone(call, now)
-        return self._reader.event(call.call_id, "get", data, now)
+        event = self._reader.event(call.call_id, "get", data, now)
+        await self._subscribe_tones()
+        return event
 
     async def async_keep_alive(self, call: Call) -> CallEvent | None:
         """Tell Graph an answered call is still wanted; it ends it after 45 min.
@@ -198,7 +394,9 @@ class GraphClient:
     ) -> list[CallEvent]:
         """Verify the Bearer token, then read the commsNotifications envelope."""
         await self._notification_tokens.verify(headers, now)
-        return self._reader.read(body, now)
+        events = self._reader.read(body, now)
+        await self._subscribe_tones()
+        return events
 
     # --- REST ---
 
@@ -237,3 +435,10 @@ class GraphClient:
 
 def _call_path(call: Call) -> str:
     return f"/communications/calls/{path_segment(call.call_id)}"
+
+
+def _tone(key: str) -> str:
+    """Name a key as toneInfo does: tone0-tone9, star, pound, a-d."""
+    if key.isdigit():
+        return f"tone{key}"
+    return {"*": "star", "#": "pound"}.get(key, key.lower())

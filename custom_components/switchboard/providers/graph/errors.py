@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Final
+from typing import Any, Final
 
 from ..kernel.http import Reply
 from ..kernel.payload import load_json
 from ..kernel.retry_after import retry_after
-from ..kernel.values import trimmed_text
+from ..kernel.values import integer, trimmed_text
 from ..model import (
     ActionNotAllowedError,
     AuthenticationError,
@@ -34,7 +34,25 @@ PERMISSIONS: Final = {
         "hanging up needs Calls.Initiate.All (and Calls.AccessMedia.All for "
         "app-hosted media)"
     ),
+    CallAction.TRANSFER: "transferring a call needs Calls.Initiate.All",
+    CallAction.DIAL: (
+        "placing a call needs Calls.Initiate.All; calling a phone number also "
+        "needs an application instance with a phone number"
+    ),
+    CallAction.PLAY: (
+        "playing a prompt needs Calls.Initiate.All (and Calls.AccessMedia.All "
+        "for app-hosted media)"
+    ),
+    CallAction.SEND_DIGITS: (
+        "sending tones needs Calls.Initiate.All (and Calls.AccessMedia.All for "
+        "app-hosted media)"
+    ),
     None: "reading a call needs Calls.Initiate.All or Calls.AccessMedia.All",
+}
+# What the bot was doing, for an operation Graph says failed.
+DOING: Final = {
+    CallAction.PLAY: "play the prompt",
+    CallAction.SEND_DIGITS: "send the tones",
 }
 
 
@@ -54,7 +72,8 @@ def graph_error(reply: Reply, action: CallAction | None) -> ProviderError:
     if status == HTTPStatus.UNAUTHORIZED:
         return AuthenticationError(described)
     if status == HTTPStatus.FORBIDDEN:
-        return PermissionDeniedError(f"{described}: {PERMISSIONS[action]}")
+        needs = PERMISSIONS.get(action, PERMISSIONS[None])
+        return PermissionDeniedError(f"{described}: {needs}")
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         return RateLimitedError(described, wait)
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
@@ -66,6 +85,19 @@ def graph_error(reply: Reply, action: CallAction | None) -> ProviderError:
     if status == HTTPStatus.CONFLICT or code == "notAllowed":
         return ActionNotAllowedError(described)
     return ProviderError(described)
+
+
+def operation_error(operation: dict[str, Any], action: CallAction) -> ProviderError:
+    """Describe a commsOperation Graph answered with as failed."""
+    result = operation.get("resultInfo")
+    result = result if isinstance(result, dict) else {}
+    message = trimmed_text(result.get("message")) or "the operation failed"
+    code = integer(result.get("code"))
+    subcode = integer(result.get("subcode", result.get("subCode")))
+    details = f" (code {code}/{subcode})" if code is not None else ""
+    return ProviderError(
+        f"Microsoft Graph could not {DOING.get(action, action)}: {message}{details}"
+    )
 
 
 def _error_fields(text: str) -> tuple[str | None, str, str | None]:

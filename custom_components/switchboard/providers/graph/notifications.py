@@ -2,7 +2,9 @@
 
 "Call establishing/established notifications may arrive out of order": the
 reader remembers each call's phase, so a late notification of an earlier
-phase never moves a call back.
+phase never moves a call back. It also remembers what the bot did to a call
+(placed it, answered it with app-hosted media, asked for its tones), and turns
+the tone notifications of subscribeToTone into events carrying the digits.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ REMEMBERED_CALLS: Final = 512
 RINGING_ACTIONS: Final = frozenset({CallAction.ANSWER, CallAction.REJECT})
 ACTIVE_ACTIONS: Final = frozenset({CallAction.HANGUP})
 NO_ACTIONS: Final[frozenset[CallAction]] = frozenset()
+# What an established call allows, where the cloud has it all (sendDtmfTones
+# is global-only); playPrompt needs service-hosted media.
+TALKING_ACTIONS: Final = frozenset(
+    {
+        CallAction.HANGUP,
+        CallAction.TRANSFER,
+        CallAction.PLAY,
+        CallAction.SEND_DIGITS,
+    }
+)
 
 # Phases only move forward: a later event of a lower phase is out of order.
 RANKS: Final = {
@@ -67,6 +79,21 @@ SIP_DECLINE: Final = 603
 # 408/1106: "An acknowledgement was not received for the call acceptance in the
 # allotted time": nobody answered within the window.
 NO_ACKNOWLEDGEMENT: Final = (408, 1106)
+# "Call ended as the transfer completed successfully": 200/7015 in call-delete's
+# table, 0/7015 "GracefulTransferCompleted" in call-transfer's example.
+TRANSFER_COMPLETED: Final = 7015
+# A consultative transfer's end names it instead of a resultInfo.
+APP_TRANSFERRED: Final = "apptransferred"
+# toneInfo.tone -> the key pressed; "flash" is no key.
+TONES: Final = {
+    **{f"tone{digit}": str(digit) for digit in range(10)},
+    "star": "*",
+    "pound": "#",
+    "a": "A",
+    "b": "B",
+    "c": "C",
+    "d": "D",
+}
 # What Call.raw keeps of a call's resourceData, besides the change, the result
 # and the tone.
 RAW_FIELDS: Final = ("state", "direction", "callChainId")
@@ -84,15 +111,31 @@ class CallNotes:
     direction: Direction | None = None
     answered: bool = False
     rejected: bool = False
+    # The neutral state of the last event that moved the call.
+    state: CallState | None = None
+    # Answered with app-hosted media: no prompts, no tones.
+    app_hosted: bool = False
+    # Answered or placed by this bot: its tones are subscribed to once it is
+    # established (tones_asked).
+    want_tones: bool = False
+    tones_asked: bool = False
+    transfer_accepted: bool = False
 
 
 class NotificationReader:
     """Turns the notifications of one bot into events, remembering recent calls."""
 
-    def __init__(self, device_id: str) -> None:
-        """Read for the bot `device_id`: every call is on it."""
+    def __init__(
+        self, device_id: str, talking_actions: frozenset[CallAction] = TALKING_ACTIONS
+    ) -> None:
+        """Read for the bot `device_id`: every call is on it.
+
+        `talking_actions` are what an established call allows on this cloud.
+        """
         self._device_id = device_id
+        self._talking = talking_actions
         self._calls: BoundedMap[str, CallNotes] = BoundedMap(REMEMBERED_CALLS)
+        self._tones_due: list[str] = []
 
     def read(self, body: bytes, now: float) -> list[CallEvent]:
         """Read a verified delivery: a commsNotifications envelope.
@@ -137,6 +180,11 @@ class NotificationReader:
         """Return what is remembered of a call (new notes for a new call)."""
         return self._calls.touch(call_id, lambda: CallNotes(rank=-1, rank_at=now))
 
+    def take_tone_subscriptions(self) -> list[str]:
+        """Return the calls whose tones to subscribe to now, each only once."""
+        due, self._tones_due = self._tones_due, []
+        return due
+
     def event(
         self,
         call_id: str,
@@ -152,30 +200,50 @@ class NotificationReader:
         """
         state_value = _state_name(data.get("state"))
         name = "terminated" if change == "deleted" else state_value
+        tone = data.get("toneInfo")
         if name is None:
-            return None  # media, tones without state
+            if tone is not None:
+                return self._tone(call_id, change, tone, data, now)
+            return None  # media, and the like
         notes = self.notes(call_id, now)
         known = notes.rank >= 0
         if state_value in ANSWERED_STATES:
             notes.answered = True
+        if state_value == "transferAccepted":
+            notes.transfer_accepted = True
         direction = parse_direction(data.get("direction"))
         if direction is not None and notes.direction is None:
             notes.direction = direction
-        state, actions = _neutral(name, notes.direction)
-        rank = RANKS[name]
-        if rank < notes.rank:
-            # Out of order: give it an order below the one already applied.
-            order = (notes.rank_at, rank)
-        else:
-            if rank > notes.rank:
-                notes.rank, notes.rank_at = rank, now
-            order = (now, rank)
+        state, actions = self._neutral(name, notes)
+        if RANKS[name] >= notes.rank:
+            notes.state = state
+        order = _order(notes, RANKS[name], now)
+        if (
+            state_value == "established"
+            and notes.want_tones
+            and not notes.tones_asked
+            and not notes.app_hosted
+        ):
+            notes.tones_asked = True
+            self._tones_due.append(call_id)
+        if tone is not None and name != "terminated":
+            digits = self._tone(call_id, change, tone, data, now, state=state)
+            if digits is not None:
+                return digits
         at = datetime.fromtimestamp(now, UTC)
-        remote_number, remote_name = _party(data.get("source"))
+        if notes.direction is Direction.OUTGOING:
+            # The bot placed it: the far end is its target, the bot the source.
+            remote_number, remote_name = _party(_first(data.get("targets")))
+            local_number = _local([data.get("source")])
+        else:
+            remote_number, remote_name = _party(data.get("source"))
+            local_number = _local(data.get("targets"))
         etag = non_empty_text(data.get("@odata.etag"))
+        result = _result_id(data.get("resultInfo"))
         return CallEvent(
             event_id=(
                 f"{call_id}:{change}:{state_value or '-'}:{etag or '-'}"
+                + (f":{result}" if result else "")
                 + (":gone" if gone else "")
             ),
             call_id=call_id,
@@ -185,17 +253,89 @@ class NotificationReader:
             direction=direction,
             remote_number=remote_number,
             remote_name=remote_name,
-            local_number=_local(data.get("targets")),
+            local_number=local_number,
             occurred_at=at,
             started_at=at if state_value == "incoming" else None,
             end_reason=(
-                _end_reason(data.get("resultInfo"), notes, known=known)
+                _end_reason(data, notes, known=known)
                 if state is CallState.ENDED
                 else None
             ),
             actions=actions,
             raw=_raw(change, data),
         )
+
+    def _tone(
+        self,
+        call_id: str,
+        change: str,
+        tone_info: Any,
+        data: dict[str, Any],
+        now: float,
+        *,
+        state: CallState | None = None,
+    ) -> CallEvent | None:
+        """Read a key pressed (subscribeToTone's toneInfo) into a digits event.
+
+        A tone without a key, or without the sequence id that orders and
+        de-duplicates it, is skipped.
+        """
+        tone = tone_info.get("tone") if isinstance(tone_info, dict) else None
+        digit = TONES.get(tone.lower()) if isinstance(tone, str) else None
+        sequence = (
+            integer(tone_info.get("sequenceId"))
+            if isinstance(tone_info, dict)
+            else None
+        )
+        if digit is None or sequence is None:
+            _LOGGER.debug("Skipped a tone of call %s: no key or no sequence", call_id)
+            return None
+        notes = self.notes(call_id, now)
+        if state is None:
+            # A tone without the call's state (every documented one has it:
+            # UNCONFIRMED that it can come): the call is where it was.
+            state = notes.state or CallState.TALKING
+        return CallEvent(
+            event_id=f"{call_id}:tone:{sequence}",
+            call_id=call_id,
+            order=_order(notes, max(notes.rank, 0), now),
+            state=state,
+            device_ids=(self._device_id,),
+            occurred_at=datetime.fromtimestamp(now, UTC),
+            digits=digit,
+            raw=_raw(change, data),
+        )
+
+    def _neutral(
+        self, state: str, notes: CallNotes
+    ) -> tuple[CallState, frozenset[CallAction]]:
+        outgoing = notes.direction is Direction.OUTGOING
+        if state in {"incoming", "ringing"}:
+            return (
+                (CallState.DIALING, ACTIVE_ACTIONS)
+                if outgoing
+                else (CallState.RINGING, RINGING_ACTIONS)
+            )
+        if state == "establishing":
+            # Answer in progress: still ringing, but no longer answerable.
+            return (
+                CallState.DIALING if outgoing else CallState.RINGING
+            ), ACTIVE_ACTIONS
+        if state == "redirecting":
+            return CallState.RINGING, NO_ACTIONS
+        if state == "hold":
+            # Held by the far end: only it can resume.
+            return CallState.ON_HOLD, ACTIVE_ACTIONS
+        if state in {"terminating", "terminated"}:
+            return CallState.ENDED, NO_ACTIONS
+        if state in {"transferring", "transferAccepted"}:
+            # Being sent on: nothing more until it ends or fails back.
+            return CallState.TALKING, ACTIVE_ACTIONS
+        # established (also after a failed transfer)
+        actions = self._talking
+        if notes.app_hosted:
+            actions = actions - {CallAction.PLAY}
+        return CallState.TALKING, actions
 
     def _notification(self, item: Any, now: float) -> CallEvent | None:
         if not isinstance(item, dict):
@@ -224,8 +364,17 @@ class NotificationReader:
             return None  # not a call (content sharing and the like)
         call_id, rest = match.group(1), match.group(2).strip("/")
         if rest:
-            # Operations (playPrompt, ...) and participants carry no call state;
-            # answer, reject and hang-up create no operation.
+            # Operations (playPrompt, sendDtmfTones, ...) and participants carry
+            # no call state; answer, reject, transfer and hang-up create no
+            # operation. A failed one is only logged: the call goes on.
+            if rest.lower().startswith("operations") and data.get("status") == "failed":
+                result = data.get("resultInfo")
+                _LOGGER.debug(
+                    "Operation %s of call %s failed: %s",
+                    rest,
+                    call_id,
+                    result.get("message") if isinstance(result, dict) else None,
+                )
             return None
         return self.event(call_id, change, data, now)
 
@@ -247,34 +396,38 @@ def _raw(change: str, data: dict[str, Any]) -> dict[str, Any]:
         result_code=result.get("code"),
         result_subcode=result.get("subcode", result.get("subCode")),
         result_message=result.get("message"),
+        termination_reason=data.get("terminationReason"),
         tone=tone.get("tone"),
     )
 
 
-def _neutral(
-    state: str, direction: Direction | None
-) -> tuple[CallState, frozenset[CallAction]]:
-    outgoing = direction is Direction.OUTGOING
-    if state in {"incoming", "ringing"}:
-        return (
-            (CallState.DIALING, ACTIVE_ACTIONS)
-            if outgoing
-            else (CallState.RINGING, RINGING_ACTIONS)
-        )
-    if state == "establishing":
-        # Answer in progress: still ringing, but no longer answerable.
-        return (CallState.DIALING if outgoing else CallState.RINGING), ACTIVE_ACTIONS
-    if state == "redirecting":
-        return CallState.RINGING, NO_ACTIONS
-    if state == "hold":
-        return CallState.ON_HOLD, ACTIVE_ACTIONS
-    if state in {"terminating", "terminated"}:
-        return CallState.ENDED, NO_ACTIONS
-    # established, transferring, transferAccepted
-    return CallState.TALKING, ACTIVE_ACTIONS
+def _order(notes: CallNotes, rank: int, now: float) -> tuple[float, int]:
+    """Order an event of phase `rank` after what the call has seen."""
+    if rank < notes.rank:
+        # Out of order: give it an order below the one already applied.
+        return (notes.rank_at, rank)
+    if rank > notes.rank:
+        notes.rank, notes.rank_at = rank, now
+    return (now, rank)
 
 
-def _end_reason(result: Any, notes: CallNotes, *, known: bool) -> EndReason:
+def _first(items: Any) -> Any:
+    return items[0] if isinstance(items, list) and items else None
+
+
+def _result_id(result: Any) -> str | None:
+    """Name a resultInfo in an event id: a failed transfer is news of its own."""
+    if not isinstance(result, dict):
+        return None
+    code = integer(result.get("code"))
+    subcode = integer(result.get("subcode", result.get("subCode")))
+    if code is None and subcode is None:
+        return None
+    return f"{code}.{subcode}"
+
+
+def _end_reason(data: dict[str, Any], notes: CallNotes, *, known: bool) -> EndReason:
+    result = data.get("resultInfo")
     code = subcode = None
     if isinstance(result, dict):
         # resultInfo codes come as ints or strings ("200") in the docs.
@@ -282,6 +435,15 @@ def _end_reason(result: Any, notes: CallNotes, *, known: bool) -> EndReason:
         subcode = integer(result.get("subcode", result.get("subCode")))
     if notes.rejected or code == SIP_DECLINE:
         return EndReason.REJECTED
+    reason = data.get("terminationReason")
+    if (
+        subcode == TRANSFER_COMPLETED
+        or (isinstance(reason, str) and reason.lower() == APP_TRANSFERRED)
+        # Accepted and then ended without an error: sent on (UNCONFIRMED that
+        # every completed transfer names itself as above).
+        or (notes.transfer_accepted and (code is None or code < HTTPStatus.BAD_REQUEST))
+    ):
+        return EndReason.TRANSFERRED
     if (code, subcode) == NO_ACKNOWLEDGEMENT:
         return EndReason.MISSED
     if code is not None and (
