@@ -705,7 +705,7 @@ async def test_diagnostics_hold_no_secret(
     [call] = diagnostics["calls"]
     assert call["call_id"] == call_id
     assert call["state"] == "talking"
-    assert call["actions"] == ["hangup"]
+    assert call["actions"] == ["hangup", "hold", "send_digits", "transfer"]
 
 
 # --- calls ---

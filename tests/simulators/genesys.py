@@ -27,10 +27,24 @@ Used from tests::
 
 Scenario methods (synchronous; each publishes a CallStateChangeMessage):
 ``ring(device_id, caller=..., call_type="Inbound")``, ``dial(device_id,
-destination)``, ``answer``, ``remote_answer``, ``hold``, ``retrieve``,
-``remote_hangup`` (all take the call id), ``set_agent_state(device_id,
-"NotReady")`` (DeviceStateChangeMessage), ``publish_error(text)`` and
-``publish(channel, data)`` for any message.
+destination)`` (the agent dials on the phone), ``answer``, ``remote_answer``,
+``hold``, ``retrieve``, ``remote_hangup`` (all take the call id),
+``set_agent_state(device_id, "NotReady")`` (DeviceStateChangeMessage),
+``publish_error(text)`` and ``publish(channel, data)`` for any message.
+
+Commands beyond answering, as the Voice API pages document them: POST
+``/api/v2/me/calls/{id}`` with ``SingleStepTransfer`` (``destination``
+``{"phoneNumber"}``, optional ``location``, ``userData``) -> ``Released``;
+``Hold`` -> ``Held``; ``Retrieve`` (UNCONFIRMED: no page, named in the Held
+capabilities) -> ``Established``; ``SendDtmf`` (``digits``) -> a
+``DtmfSent`` message, state unchanged. POST
+``/api/v2/me/devices/{id}/calls`` with ``Dial`` (``destination``, optional
+``location``, ``userData``) -> ``{"statusCode": 0}`` without a call id, then
+a ``Dialing`` message; the far end answers (``Established``) after
+``pickup_delay`` seconds (default 0.1; None: never, until ``/_sim/pickup``).
+An operation not in the call's capabilities answers statusCode 2, a missing
+parameter 1, a malformed one 10, an unknown call or device 6. GWS reports no
+keys the caller presses: ``/_sim/press`` answers 409.
 
 Faults: ``fail_next(status, status_code=..., message=..., body=...,
 path_contains=..., channel=..., count=..., retry_after=...)``,
@@ -47,7 +61,9 @@ back without any CometD client or HTTP session), ``invalidate_csrf()``
 ``release_messages(reverse=True)``. A Public network device has no Answer.
 
 Log: ``requests`` (every API request, with its monotonic time ``at``),
-``published`` (every message), ``handshakes``, ``calls[call_id].operations``.
+``published`` (every message), ``handshakes``, ``calls[call_id].operations``
+(each accepted operation's body), ``.transferred_to`` and ``.dial`` (the Dial
+body of a call dialled over REST).
 
 Standalone, from the repository root (``--help`` lists the routes)::
 
@@ -64,6 +80,11 @@ Control routes (test-only, no authentication, outside ``/api/v2``):
     number; ``caller`` optional). Answers ``{"call_id": "..."}``.
 ``POST /_sim/hangup``, ``/_sim/answer``, ``/_sim/hold``, ``/_sim/retrieve``
     Body ``{"call_id": "..."}``. Answers ``{"result": "ok"}``.
+``POST /_sim/pickup``
+    Body ``{"call_id": "..."}``: the far end answers a dialled call now.
+``POST /_sim/press``
+    Body ``{"call_id": "...", "digits": "1"}``: always 409 with a plain
+    message, since GWS API v2 has no notification of keys the caller presses.
 """
 
 import argparse
@@ -117,6 +138,11 @@ _CSRF_REFUSAL: Final = "Missing or invalid Csrf token"
 _SESSION_COOKIE: Final = "JSESSIONID"
 _BROWSER_COOKIE: Final = "BAYEUX_BROWSER"
 _CALLS_CHANNEL: Final = "/v2/me/calls"
+# Why /_sim/press cannot press keys: GWS has nothing to tell a client.
+_NO_DTMF: Final = (
+    "Genesys Web Services (API v2) reports no keys the caller presses: it has"
+    " no DTMF notification, only DtmfSent for the digits the agent sends."
+)
 _DEVICES_CHANNEL: Final = "/v2/me/devices"
 # Longest a wait_for_...() waits before it raises TimeoutError (a safety net).
 WAIT_LIMIT: Final = 5.0
@@ -132,14 +158,17 @@ _STATUS_MESSAGES: Final = {
     5: "The user does not have permission to perform this operation.",
     6: "The requested resource could not be found.",
     7: "The operation was partially successful.",
+    10: "Input validation error - the provided value is not within the range of"
+    " valid values",
     20: "User is not authenticated. Any subsequent request should provide credentials",
 }
 # HTTP status of each statusCode: UNCONFIRMED, the reference's suggestion.
 _HTTP_STATUS: Final = {1: 400, 2: 400, 10: 400, 3: 403, 5: 403, 6: 404, 4: 500, 20: 401}
 _STATUS_CODES: Final = {400: 2, 401: 20, 403: 3, 404: 6, 500: 4}
 
-# Capabilities per state. Established and Held are the documented samples;
-# Ringing and Dialing are UNCONFIRMED (the reference's suggestion).
+# Capabilities per state. Established, Held and Dialing are the documented
+# samples (Answer, Hold, Dial pages); Ringing is UNCONFIRMED (the reference's
+# suggestion).
 _USER_DATA_CAPS: Final = (
     "AttachUserData",
     "UpdateUserData",
@@ -152,6 +181,15 @@ _ESTABLISHED_CAPS: Final = (
     "Hold",
     "SingleStepConference",
     "InitiateTransfer",
+    "SendDtmf",
+    "DeleteUserData",
+    "AttachUserData",
+    "DeleteUserDataPair",
+    "Hangup",
+    "UpdateUserData",
+)
+# The Dial sample's Dialing call.
+_DIALING_CAPS: Final = (
     "SendDtmf",
     "DeleteUserData",
     "AttachUserData",
@@ -213,6 +251,30 @@ class SimCall:
     started: float = field(default_factory=time.monotonic)
     user_data: dict[str, Any] = field(default_factory=dict)
     operations: list[dict[str, Any]] = field(default_factory=list)
+    # Where a SingleStepTransfer sent the call.
+    transferred_to: str | None = None
+    # The body of the Dial that placed the call (None: not dialled over REST).
+    dial: dict[str, Any] | None = None
+
+
+def _destination(body: dict[str, Any]) -> str:
+    """A Dial's or SingleStepTransfer's destination.phoneNumber (statusCode 1)."""
+    destination = body.get("destination")
+    number = destination.get("phoneNumber") if isinstance(destination, dict) else None
+    if not isinstance(number, str) or not number.strip():
+        raise _ApiError(1, "destination.phoneNumber is required.")
+    return number
+
+
+def _check_extras(body: dict[str, Any]) -> dict[str, Any]:
+    """The optional ``location`` (a string) and ``userData`` (an object)."""
+    location = body.get("location")
+    if location is not None and not isinstance(location, str):
+        raise _ApiError(10, "location must be a string.")
+    user_data = body.get("userData", {})
+    if not isinstance(user_data, dict):
+        raise _ApiError(10, "userData must be an object.")
+    return user_data
 
 
 def _channels(body: Any) -> list[str]:
@@ -258,6 +320,19 @@ class _CometClient:
     # Messages went out in a reply; cleared by the client's next connect.
     unacknowledged: bool = False
     gone: bool = False
+
+
+class _NoDtmfControl(Control):
+    """``/_sim/press``: GWS has no DTMF notification, so 409 and a plain text."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Refuse, whatever the body."""
+        await request.read()
+        return web.Response(status=409, text=_NO_DTMF)
+
+
+async def _never(_body: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
+    raise ValueError(_NO_DTMF)
 
 
 class _ApiError(ApiError):
@@ -352,6 +427,7 @@ class GenesysSimulator(Simulator[SimRequest]):
         hangup_while_ringing: bool = True,
         message_ids: bool = True,
         context_path: str = "",
+        dtmf_alphabet: str = "0123456789*#",
     ) -> None:
         """Create the simulator; call :meth:`start` to serve it.
 
@@ -360,6 +436,8 @@ class GenesysSimulator(Simulator[SimRequest]):
         and ``call_id_form`` "connid" give the older builds' call shape.
         ``hangup_while_ringing`` (UNCONFIRMED in GWS) offers Hangup on a
         ringing call. ``message_ids`` gives each CometD message an id.
+        ``dtmf_alphabet`` is what SendDtmf takes: the page says 0-9, T-Server
+        sends * and # too (UNCONFIRMED), so the default has them.
         """
         super().__init__(SimRequest)
         self.username = username
@@ -376,6 +454,11 @@ class GenesysSimulator(Simulator[SimRequest]):
         self.hangup_while_ringing = hangup_while_ringing
         self.message_ids = message_ids
         self.context_path = context_path.rstrip("/")
+        self.dtmf_alphabet = dtmf_alphabet
+        # Seconds until the far end answers a call dialled over REST; None:
+        # never (until /_sim/pickup), so a test can see the call dialling.
+        self.pickup_delay: float | None = 0.1
+        self._pickups: dict[str, asyncio.TimerHandle] = {}
         self.base_url = ""
         self.devices: dict[str, SimDevice] = {}
         self.calls: dict[str, SimCall] = {}
@@ -448,6 +531,17 @@ class GenesysSimulator(Simulator[SimRequest]):
                 self._call_control(self.retrieve),
                 f"{call_id}the agent takes the call off hold",
             ),
+            Control(
+                "pickup",
+                self._call_control(self.pickup),
+                f"{call_id}the far end answers a dialled call now",
+            ),
+            _NoDtmfControl(
+                "press",
+                _never,
+                '{"call_id": "...", "digits": "1"}: answers 409 (plain text): GWS API'
+                "\nv2 reports no keys the caller presses",
+            ),
         ]
 
     def _started(self, root: str) -> str:
@@ -465,6 +559,9 @@ class GenesysSimulator(Simulator[SimRequest]):
     def _stopping(self) -> None:
         """Release pending long-polls and delayed requests."""
         self._closed.set()
+        for handle in self._pickups.values():
+            handle.cancel()
+        self._pickups.clear()
         for client in self._clients.values():
             self._wake(client)
 
@@ -522,7 +619,7 @@ class GenesysSimulator(Simulator[SimRequest]):
             hangup = ["Hangup"] if self.hangup_while_ringing else []
             return [*answer, *hangup, *_USER_DATA_CAPS]
         if call.state == "Dialing":
-            return ["Hangup", *_USER_DATA_CAPS]
+            return list(_DIALING_CAPS)
         if call.state == "Established":
             return list(_ESTABLISHED_CAPS)
         if call.state == "Held":
@@ -639,6 +736,26 @@ class GenesysSimulator(Simulator[SimRequest]):
     def remote_answer(self, call_id: str) -> None:
         """The far end answers a call the agent dialled."""
         self._change(call_id, "Established", "Dialing")
+
+    def pickup(self, call_id: str) -> None:
+        """The far end answers a dialled call now, before ``pickup_delay``."""
+        handle = self._pickups.pop(call_id, None)
+        if handle is not None:
+            handle.cancel()
+        self.remote_answer(call_id)
+
+    def _schedule_pickup(self, call_id: str) -> None:
+        if self.pickup_delay is None:
+            return
+
+        def due() -> None:
+            self._pickups.pop(call_id, None)
+            call = self.calls.get(call_id)
+            if call is not None and call.state == "Dialing" and not self._closing:
+                self.remote_answer(call_id)
+
+        loop = asyncio.get_running_loop()
+        self._pickups[call_id] = loop.call_later(self.pickup_delay, due)
 
     def hold(self, call_id: str) -> None:
         """The agent puts the call on hold."""
@@ -1034,18 +1151,19 @@ class GenesysSimulator(Simulator[SimRequest]):
         if device_id not in self.devices:
             raise _ApiError(6)
         body = await self._json_body(request)
-        destination = body.get("destination")
-        number = (
-            destination.get("phoneNumber") if isinstance(destination, dict) else None
-        )
-        if body.get("operationName") != "Dial" or not isinstance(number, str):
-            raise _ApiError(
-                1, "operationName Dial and destination.phoneNumber are required."
-            )
+        if body.get("operationName") != "Dial":
+            raise _ApiError(1, "operationName Dial is required.")
+        number = _destination(body)
+        user_data = _check_extras(body)
 
         def dial() -> None:
-            self.dial(device_id, number)
+            key = self.dial(device_id, number)
+            call = self.calls[key]
+            call.dial = body
+            call.user_data.update(user_data)
+            self._schedule_pickup(key)
 
+        # The reply carries no call id: the call arrives over CometD.
         after_response(request, dial)
         return _ok()
 
@@ -1080,6 +1198,12 @@ class GenesysSimulator(Simulator[SimRequest]):
             raise _ApiError(1, "operationName is missing.")
         if operation not in self._capabilities(call):
             raise _ApiError(2)
+        if operation == "SingleStepTransfer":
+            destination, extra = _destination(body), _check_extras(body)
+            call.transferred_to = destination
+            call.user_data.update(extra)
+        if operation == "SendDtmf":
+            self._check_digits(body)
         call.operations.append(body)
         state, notification = _OPERATIONS.get(operation, (None, None))
         if operation in ("AttachUserData", "UpdateUserData"):
@@ -1093,6 +1217,18 @@ class GenesysSimulator(Simulator[SimRequest]):
         if notification is not None:
             after_response(request, lambda: self._publish_call(key, notification))
         return _ok()
+
+    def _check_digits(self, body: dict[str, Any]) -> None:
+        """SendDtmf's ``digits``: "one or more digits" (statusCode 1 / 10)."""
+        digits = body.get("digits")
+        if digits is None:
+            raise _ApiError(1, "digits is required.")
+        if (
+            not isinstance(digits, str)
+            or not digits
+            or any(key not in self.dtmf_alphabet for key in digits)
+        ):
+            raise _ApiError(10, f"digits must be one or more of {self.dtmf_alphabet}.")
 
     # ---------------------------------------------------------------- CometD
 

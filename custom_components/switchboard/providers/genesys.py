@@ -8,19 +8,28 @@ state arrives as CallStateChangeMessages on the CometD channel /v2/me/calls.
 Logging the agent in or out (StartContactCenterSession,
 EndContactCenterSession) is the contact centre's business, not ours: this
 client never sends either, and never changes the agent's state.
+
+Beyond answering, GWS has (Voice API pages): SingleStepTransfer, Hold,
+Retrieve and SendDtmf on POST /api/v2/me/calls/{id}, and Dial on POST
+/api/v2/me/devices/{id}/calls. It has no text-to-speech or playback
+operation, and no notification of keys the caller presses (only DtmfSent,
+for the digits we sent), so speak, play and digits received are not here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import hashlib
 from http import HTTPStatus
 import itertools
 import json
 import logging
+import re
+import time
 from typing import Any, ClassVar, Final
 
 import aiohttp
@@ -29,11 +38,14 @@ from .base import ConnectionCallback, EventsCallback
 from .bayeux import BayeuxClient
 from .kernel.http import Reply, parse_object, path_segment, send
 from .kernel.memory import BoundedMap
-from .kernel.options import OptionSchema, check_options
+from .kernel.options import OptionSchema, check_options, dtmf_digits
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
 from .kernel.values import first_text, integer, is_text, non_empty_text
 from .model import (
+    ARG_DIGITS,
+    ARG_TO,
+    ARG_VOICEMAIL,
     Account,
     ActionNotAllowedError,
     AuthenticationError,
@@ -46,6 +58,7 @@ from .model import (
     Device,
     Direction,
     EndReason,
+    InvalidOptionError,
     NotTheApiError,
     PermissionDeniedError,
     ProviderError,
@@ -86,10 +99,31 @@ PHASES: Final = {
     CallState.ON_HOLD: 1,
     CallState.ENDED: 2,
 }
-# Capabilities are compared case-insensitively: the Calls API page spells
-# "HangUp" where the samples say "Hangup". There is no voice Reject.
-CAPABILITIES: Final = {"answer": CallAction.ANSWER, "hangup": CallAction.HANGUP}
-OPERATIONS: Final = {CallAction.ANSWER: "Answer", CallAction.HANGUP: "Hangup"}
+# Capabilities are compared case-insensitively and without separators: the
+# Calls API page spells "HangUp" where the samples say "Hangup". There is no
+# voice Reject. Retrieve is named only in the capabilities of a held call
+# (the Hold sample); its page is not found: UNCONFIRMED, no parameters.
+CAPABILITIES: Final = {
+    "answer": CallAction.ANSWER,
+    "hangup": CallAction.HANGUP,
+    "hold": CallAction.HOLD,
+    "retrieve": CallAction.RESUME,
+    "singlesteptransfer": CallAction.TRANSFER,
+    "senddtmf": CallAction.SEND_DIGITS,
+}
+# GWS offers SendDtmf while Dialing too (the Dial sample), but digits sent
+# before the far end answers reach no one: send_digits waits for Established.
+TALKING_ONLY: Final = frozenset({CallAction.SEND_DIGITS})
+OPERATIONS: Final = {
+    CallAction.ANSWER: "Answer",
+    CallAction.HANGUP: "Hangup",
+    CallAction.HOLD: "Hold",
+    CallAction.RESUME: "Retrieve",
+    CallAction.TRANSFER: "SingleStepTransfer",
+    # The page is "CallsSendDTMF"; the operationName is "SendDtmf".
+    CallAction.SEND_DIGITS: "SendDtmf",
+}
+_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]")
 # Participant fields that hold a number, in the order we trust them: the
 # object format of 8.5.2 and later, and participantsInfo of older builds.
 NUMBER_FIELDS: Final = (
@@ -111,11 +145,93 @@ STATUS_NO_PERMISSION: Final = 5
 STATUS_NOT_FOUND: Final = 6
 STATUS_NOT_AUTHENTICATED: Final = 20
 
-# Answer and Hangup take no parameters in GWS.
-OPTIONS: Final[OptionSchema] = {}
+# The options of SingleStepTransfer and Dial beside the destination: GWS's
+# "location" (for the T-Server requests) and "userData" (attached data).
+OPTION_LOCATION: Final = "location"
+OPTION_USER_DATA: Final = "user_data"
+# UNCONFIRMED: GWS names no limit for a destination; a DN or a number is short.
+MAX_DESTINATION: Final = 64
+MAX_LOCATION: Final = 255
+MAX_USER_DATA: Final = 50
+# The SendDtmf page says "one or more digits (0-9)"; T-Server sends * and #
+# too: UNCONFIRMED, so they are let through. No length limit is documented.
+DTMF_KEYS: Final = "0123456789*#"
+MAX_DTMF: Final = 32
+# How long a Dial waits for its call to show up over CometD, before it asks
+# GET /me/calls instead (GWS answers a Dial with no call id).
+DIAL_TIMEOUT: Final = 5.0
+# A Released call within this long of an accepted SingleStepTransfer was
+# transferred: GWS's Released message says nothing of why the call ended.
+TRANSFER_WINDOW: Final = 30.0
 # What Call.raw keeps of a call: its ids, state and kind (never its userData,
 # the attached data that may hold customer details).
 RAW_FIELDS: Final = ("id", "connId", "callUuid", "state", "callType", "deviceUri")
+
+
+def _destination(value: Any) -> str | None:
+    """Accept a number or DN: GWS's destination.phoneNumber."""
+    if (
+        is_text(value)
+        and 0 < len(value.strip()) <= MAX_DESTINATION
+        and value.isprintable()
+    ):
+        return None
+    return f"must be a number or DN of 1 to {MAX_DESTINATION} characters"
+
+
+def _location(value: Any) -> str | None:
+    if is_text(value) and 0 < len(value) <= MAX_LOCATION and value.isprintable():
+        return None
+    return f"must be a text of 1 to {MAX_LOCATION} characters"
+
+
+def _user_data(value: Any) -> str | None:
+    """Accept key/value pairs of texts and whole numbers (T-Server's KV list)."""
+    if (
+        isinstance(value, dict)
+        and len(value) <= MAX_USER_DATA
+        and all(
+            is_text(key)
+            and key
+            and (
+                is_text(item) or (isinstance(item, int) and not isinstance(item, bool))
+            )
+            for key, item in value.items()
+        )
+    ):
+        return None
+    return (
+        f"must be an object of at most {MAX_USER_DATA} keys, each a text or a"
+        " whole number"
+    )
+
+
+def _no_voicemail(value: Any) -> str | None:
+    if value is False:
+        return None
+    return "cannot be used on Genesys, which has no divert to voicemail"
+
+
+# Answer, Hangup, Hold and Retrieve take no parameters in GWS.
+OPTIONS: Final[OptionSchema] = {
+    CallAction.TRANSFER: {
+        ARG_TO: _destination,
+        ARG_VOICEMAIL: _no_voicemail,
+        OPTION_LOCATION: _location,
+        OPTION_USER_DATA: _user_data,
+    },
+    CallAction.SEND_DIGITS: {ARG_DIGITS: dtmf_digits(DTMF_KEYS, MAX_DTMF)},
+    CallAction.DIAL: {
+        ARG_TO: _destination,
+        OPTION_LOCATION: _location,
+        OPTION_USER_DATA: _user_data,
+    },
+}
+REQUIRED: Final = {
+    CallAction.TRANSFER: (ARG_TO,),
+    CallAction.SEND_DIGITS: (ARG_DIGITS,),
+    CallAction.DIAL: (ARG_TO,),
+}
 
 
 def normalize_base_url(url: str) -> str:
@@ -152,10 +268,29 @@ class _Seen:
     answered: bool = False
 
 
+@dataclass(slots=True)
+class _Dialling:
+    """A Dial sent from one device, waiting to learn its call."""
+
+    device_id: str
+    found: asyncio.Future[CallEvent]
+
+
 class GenesysClient:
     """Talks to Genesys Web Services as one agent, over REST and CometD."""
 
-    supported_actions = frozenset({CallAction.ANSWER, CallAction.HANGUP})
+    # What the GWS Voice API documents; no Reject, speak or play.
+    supported_actions = frozenset(
+        {
+            CallAction.ANSWER,
+            CallAction.HANGUP,
+            CallAction.TRANSFER,
+            CallAction.HOLD,
+            CallAction.RESUME,
+            CallAction.SEND_DIGITS,
+            CallAction.DIAL,
+        }
+    )
     # Call.raw keeps no party nor attached data; the credentials are the kind's.
     redact_keys: ClassVar[frozenset[str]] = frozenset()
 
@@ -181,6 +316,11 @@ class GenesysClient:
         # Read when the client is made, so a test can shrink it first.
         self._seen: BoundedMap[str, _Seen] = BoundedMap(REMEMBERED_CALLS)
         self._aliases: BoundedMap[str, str] = BoundedMap(REMEMBERED_CALLS)
+        # Calls a SingleStepTransfer was sent for, and when (time.monotonic).
+        self._transfers: dict[str, float] = {}
+        self._dialling: list[_Dialling] = []
+        # One Dial at a time: the next new outgoing call is the one it placed.
+        self._dial_lock = asyncio.Lock()
         self._bayeux = BayeuxClient(
             session,
             f"{self._root}{API_PATH}/notifications",
@@ -317,13 +457,14 @@ class GenesysClient:
             seen = self._seen.get(call.call_id) or _Seen()
             answered = seen.answered or call.answered_at is not None
             unanswered = call.direction is Direction.INCOMING and not answered
+            reason = EndReason.MISSED if unanswered else EndReason.COMPLETED
             return CallEvent(
                 event_id=f"{call.call_id}:gone:{sequence}",
                 call_id=call.call_id,
                 order=(float(PHASES[CallState.ENDED]), sequence),
                 state=CallState.ENDED,
                 occurred_at=now,
-                end_reason=EndReason.MISSED if unanswered else EndReason.COMPLETED,
+                end_reason=self._transferred(call.call_id) or reason,
             )
         # UNCONFIRMED: the single call is presumably wrapped in "call", after
         # the rule for singular resources; take a bare call object too.
@@ -344,12 +485,25 @@ class GenesysClient:
     def validate_options(
         self, action: CallAction, options: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Answer and Hangup take no parameters in GWS."""
+        """Check an action's arguments and GWS options.
+
+        Transfer and dial take `to` (GWS's destination.phoneNumber), and the
+        options `location` and `user_data` (GWS's userData); send_digits
+        takes `digits`. The other operations take no parameters in GWS.
+        """
+        # Before `to` is found missing: the reason is that there is no divert.
+        if (
+            action is CallAction.TRANSFER
+            and ARG_VOICEMAIL in options
+            and (reason := _no_voicemail(options[ARG_VOICEMAIL])) is not None
+        ):
+            raise InvalidOptionError(ARG_VOICEMAIL, reason)
         return check_options(
             OPTIONS,
             action,
             options,
-            unknown="Genesys Web Services takes no options for this action",
+            unknown="Genesys Web Services takes no such option for this action",
+            required=REQUIRED,
         )
 
     async def async_perform(
@@ -360,18 +514,119 @@ class GenesysClient:
         options: Mapping[str, Any],
     ) -> None:
         """POST the operation to the call; the result arrives over CometD."""
-        del device, options
+        del device
         operation = OPERATIONS.get(action)
         if operation is None:
-            raise ActionNotAllowedError(
-                "Genesys Web Services has no Reject operation for voice calls; "
-                "hang up instead"
+            raise ActionNotAllowedError(_missing(action))
+        body: dict[str, Any] = {"operationName": operation}
+        if action is CallAction.TRANSFER:
+            body.update(_destination_body(options))
+            # Noted before it is sent: the Released message may come first.
+            self._note_transfer(call.call_id)
+        elif action is CallAction.SEND_DIGITS:
+            body["digits"] = str(options[ARG_DIGITS])
+        try:
+            await self._request(
+                "POST", f"/me/calls/{path_segment(call.call_id)}", body=body
             )
-        await self._request(
-            "POST",
-            f"/me/calls/{path_segment(call.call_id)}",
-            body={"operationName": operation},
+        except ProviderError:
+            if action is CallAction.TRANSFER:
+                self._transfers.pop(call.call_id, None)
+            raise
+
+    async def async_dial(self, device: Device, options: Mapping[str, Any]) -> CallEvent:
+        """POST Dial to the device; return the first event of the call it placed.
+
+        GWS answers a Dial with only {"statusCode": 0}: the call, and its id,
+        arrive as a Dialing CallStateChangeMessage. The first outgoing call on
+        the device that the client had never seen is the one placed. If none
+        comes over CometD within DIAL_TIMEOUT, GET /me/calls says. A call that
+        never shows up is a ProviderError (not worth retrying: the call may be
+        on its way, and a second Dial would place a second call).
+        """
+        target = str(options[ARG_TO]).strip()
+        body: dict[str, Any] = {"operationName": "Dial"}
+        body.update(_destination_body(options))
+        path = f"/me/devices/{path_segment(device.device_id)}/calls"
+        async with self._dial_lock:
+            found: asyncio.Future[CallEvent] = (
+                asyncio.get_running_loop().create_future()
+            )
+            dialling = _Dialling(device.device_id, found)
+            self._dialling.append(dialling)
+            try:
+                try:
+                    await self._request("POST", path, body=body)
+                except CallNotFoundError as err:  # statusCode 6: the device
+                    raise ProviderError(
+                        f"Genesys Web Services does not know the device {device.name}"
+                        f": {err}"
+                    ) from err
+                event = await self._dialled(found)
+            finally:
+                self._dialling.remove(dialling)
+        return replace(
+            event,
+            device_ids=event.device_ids or (device.device_id,),
+            remote_number=event.remote_number or target,
+            actions=(
+                frozenset({CallAction.HANGUP})
+                if event.actions is None and event.state is CallState.DIALING
+                else event.actions
+            ),
         )
+
+    async def _dialled(self, found: asyncio.Future[CallEvent]) -> CallEvent:
+        """Wait for the dialled call over CometD, else look for it in /me/calls."""
+        try:
+            # Read at call time, so a test can shorten it.
+            async with asyncio.timeout(DIAL_TIMEOUT):
+                return await asyncio.shield(found)
+        except TimeoutError:
+            pass
+        try:
+            # A call it lists for the first time is offered to the Dial.
+            await self.async_list_calls()
+        except ProviderError as err:
+            raise ProviderError(
+                f"Genesys Web Services accepted the dial, but its call could not"
+                f" be found: {err}"
+            ) from err
+        if not found.done():
+            raise ProviderError(
+                "Genesys Web Services accepted the dial, but reported no call"
+            )
+        return found.result()
+
+    def _note_transfer(self, call_id: str) -> None:
+        now = time.monotonic()
+        for old in [
+            k for k, at in self._transfers.items() if now - at > TRANSFER_WINDOW
+        ]:
+            del self._transfers[old]
+        self._transfers[call_id] = now
+
+    def _transferred(self, call_id: str) -> EndReason | None:
+        """TRANSFERRED for an ended call a SingleStepTransfer was just sent for.
+
+        The note stays for the window: a Released delivered twice, or a
+        refresh that finds the call gone, says the same.
+        """
+        noted = self._transfers.get(call_id)
+        if noted is not None and time.monotonic() - noted <= TRANSFER_WINDOW:
+            return EndReason.TRANSFERRED
+        return None
+
+    def _offer(self, event: CallEvent) -> None:
+        """Give a call seen for the first time to a Dial waiting on its device."""
+        if event.direction is not Direction.OUTGOING:
+            return
+        for dialling in self._dialling:
+            if not dialling.found.done() and (
+                not event.device_ids or dialling.device_id in event.device_ids
+            ):
+                dialling.found.set_result(event)
+                return
 
     # --- CometD ---
 
@@ -427,6 +682,9 @@ class GenesysClient:
                 "Genesys Web Services reported an error: %s",
                 str(error)[:MAX_LOGGED_ERROR] if is_text(error) else "(unreadable)",
             )
+            # UNCONFIRMED: the error names no call; a transfer just sent may
+            # be what failed, so its call's end no longer counts as one.
+            self._transfers.clear()
             return []
         call = data.get("call")
         kind = data.get("messageType", CALL_MESSAGE)
@@ -461,6 +719,7 @@ class GenesysClient:
         if call_id is None or state is None:
             _LOGGER.debug("Ignoring a call without id or known state")
             return None
+        new = call_id not in self._seen
         seen = self._remember(call_id)
         direction = _direction(item.get("callType"), state) or seen.direction
         seen.direction = direction
@@ -477,8 +736,10 @@ class GenesysClient:
         end_reason = None
         if state is CallState.ENDED:
             missed = direction is Direction.INCOMING and not seen.answered
-            end_reason = EndReason.MISSED if missed else EndReason.COMPLETED
-        return CallEvent(
+            end_reason = self._transferred(call_id) or (
+                EndReason.MISSED if missed else EndReason.COMPLETED
+            )
+        event = CallEvent(
             # A snapshot or refresh is news once; a message is the same news
             # when the server delivers it twice (same id, or same content).
             event_id=f"{call_id}:{source}:{name}:{stamp or sequence}",
@@ -496,6 +757,9 @@ class GenesysClient:
             actions=_actions(item.get("capabilities"), state),
             raw=raw_fields(item, RAW_FIELDS, event=source),
         )
+        if new and self._dialling:
+            self._offer(event)
+        return event
 
     def _call_id(self, item: Mapping[str, Any]) -> str | None:
         """Return the call's id; connId and callUuid of a known call map to it.
@@ -605,8 +869,38 @@ def _remote(
 def _actions(capabilities: Any, state: CallState) -> frozenset[CallAction] | None:
     if not isinstance(capabilities, list):
         return frozenset() if state is CallState.ENDED else None
-    names = {str(name).lower() for name in capabilities if is_text(name)}
-    return frozenset(action for name, action in CAPABILITIES.items() if name in names)
+    names = {
+        _NOT_ALNUM.sub("", str(name).lower()) for name in capabilities if is_text(name)
+    }
+    return frozenset(
+        action
+        for name, action in CAPABILITIES.items()
+        if name in names and (state is CallState.TALKING or action not in TALKING_ONLY)
+    )
+
+
+def _destination_body(options: Mapping[str, Any]) -> dict[str, Any]:
+    """GWS's destination, location and userData of a transfer or a dial."""
+    body: dict[str, Any] = {
+        "destination": {"phoneNumber": str(options[ARG_TO]).strip()}
+    }
+    if OPTION_LOCATION in options:
+        body["location"] = options[OPTION_LOCATION]
+    if OPTION_USER_DATA in options:
+        body["userData"] = dict(options[OPTION_USER_DATA])
+    return body
+
+
+def _missing(action: CallAction) -> str:
+    """Say what GWS lacks for an action it has no operation for."""
+    if action is CallAction.REJECT:
+        return (
+            "Genesys Web Services has no Reject operation for voice calls; "
+            "hang up instead"
+        )
+    if action in (CallAction.SPEAK, CallAction.PLAY):
+        return "Genesys Web Services has no text-to-speech or playback operation"
+    return f"Genesys Web Services has no operation for {action}"
 
 
 def _started_at(duration: Any, now: datetime) -> datetime | None:
