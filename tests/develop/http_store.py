@@ -6,6 +6,8 @@ stored settings (and restarts) unless confirmed within five minutes, and is
 ignored afterwards. The demo's listen address, port and certificate change
 from run to run (a taken port, ``--public``), so every start writes them as
 the confirmed ("stable") settings, validated by Home Assistant's own schema.
+`scripts/bench`, which runs longer than five minutes, writes its plain-http
+settings the same way.
 """
 
 from __future__ import annotations
@@ -30,16 +32,14 @@ def write_http_settings(
     config_dir: Path,
     *,
     port: int,
-    certificate: Path,
-    key: Path,
+    certificate: Path | None,
+    key: Path | None,
     host: str | None,
 ) -> None:
-    """Serve TLS on `port`, on `host` only (None: every interface)."""
-    settings: dict[str, Any] = {
-        "server_port": port,
-        "ssl_certificate": str(certificate),
-        "ssl_key": str(key),
-    }
+    """Serve on `port` (TLS with a certificate), on `host` only (None: every one)."""
+    settings: dict[str, Any] = {"server_port": port}
+    if certificate is not None and key is not None:
+        settings |= {"ssl_certificate": str(certificate), "ssl_key": str(key)}
     if host is not None:
         settings["server_host"] = [host]
     stable = {

@@ -1,0 +1,1 @@
+"""`scripts/bench`: Switchboard in a real `hass` process, against a floor."""
