@@ -6,7 +6,8 @@ certificate, the owner onboarded, one entry per provider added through the
 config-flow REST API (Webex through its OAuth sign-in at the simulator) and
 the Calls dashboard. Each provider is then rung with `scripts/ring`,
 answered through `switchboard.answer_call` as REST and the websocket show it,
-checked at the simulator, and hung up by the caller.
+checked at the simulator, and hung up by the caller; then answered with its
+Answer button and by voice ("answer the call").
 """
 
 from __future__ import annotations
@@ -174,3 +175,29 @@ async def test_ring_answer_and_hang_up(api: HassApi, demo: Demo, provider: str) 
     last = await api.state(sensor.removesuffix("_call") + "_last_call")
     assert last["attributes"]["call_id"] == call_id
     assert last["attributes"]["outcome"] == "answered"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_answer_with_the_button_and_by_voice(
+    api: HassApi, demo: Demo, provider: str
+) -> None:
+    for answer in ("button", "voice"):
+        before = simulator_requests(demo, provider)["count"]
+        call_id = ring_with_the_script(demo, provider)
+        async with api.state_changes() as changes:
+            sensor = await sensor_showing(api, call_id, "ringing")
+            if answer == "button":
+                await api.press(
+                    sensor.removesuffix("_call").replace("sensor.", "button.", 1)
+                    + "_answer"
+                )
+            else:
+                said = await api.converse("answer the call")
+                assert said["response"]["response_type"] == "action_done", said
+            talking = await changes.wait_for(sensor, "talking")
+            assert talking["attributes"]["call_id"] == call_id
+        received = simulator_requests(demo, provider, before)["requests"]
+        assert [request for request in received if ANSWERS[provider](request)]
+        async with api.state_changes() as changes:
+            ring_with_the_script(demo, "--hangup", provider)
+            await changes.wait_for(sensor, "idle")
