@@ -275,3 +275,88 @@ def test_reconcile_ends_only_calls_it_could_have_listed() -> None:
     assert reconciled[1].event_type is CallEventType.MISSED
     assert {call.call_id for call in book.live_calls()} == {"b", "d"}
     assert len(changes) == 7
+
+
+def test_digits_on_a_live_call_move_nothing_and_reach_its_devices() -> None:
+    book = CallBook()
+    changes = recorder(book)
+    book.apply(event("e1", CallState.RINGING, 1, remote_number="+1555"))
+    book.apply(event("e2", CallState.TALKING, 2))
+    # Telnyx names no device on its keys, Graph no direction or actions.
+    pressed = CallEvent(
+        event_id="k1",
+        call_id="call-1",
+        order=(9.0, 1),
+        state=CallState.TALKING,
+        digits="1",
+    )
+    change = book.apply(pressed)
+    assert change is not None
+    assert change.event_type is CallEventType.DIGITS
+    assert change.digits == "1"
+    assert change.call.state is CallState.TALKING
+    assert change.call.device_ids == ("desk",)
+    assert change.call.remote_number == "+1555"
+    assert changes[-1] is change
+    # Seen once: a repeat says nothing; the keys moved no order either.
+    assert book.apply(pressed) is None
+    assert book.apply(event("e3", CallState.ENDED, 3)) is not None
+    assert [c.event_type for c in changes] == [
+        CallEventType.INCOMING,
+        CallEventType.ANSWERED,
+        CallEventType.DIGITS,
+        CallEventType.ENDED,
+    ]
+
+
+def test_digits_of_an_unknown_or_ended_call_are_ignored() -> None:
+    book = CallBook()
+    changes = recorder(book)
+    for call_id in ("unknown", "call-1"):
+        if call_id == "call-1":
+            book.apply(event("e1", CallState.RINGING, 1))
+            book.apply(event("e2", CallState.ENDED, 2))
+        pressed = CallEvent(
+            event_id=f"k:{call_id}",
+            call_id=call_id,
+            order=(3.0, 1),
+            state=CallState.TALKING,
+            digits="5",
+        )
+        assert book.apply(pressed) is None
+    assert len(book) == 0
+    assert CallEventType.DIGITS not in [c.event_type for c in changes]
+
+
+def test_actions_beyond_answering_take_the_call_that_allows_them() -> None:
+    book = CallBook()
+    talking = frozenset({CallAction.HANGUP, CallAction.TRANSFER, CallAction.HOLD})
+    held = frozenset({CallAction.HANGUP, CallAction.RESUME})
+    book.apply(event("a1", CallState.RINGING, 1, call_id="ringing"))
+    for call_id, state, actions in (
+        ("talking", CallState.TALKING, talking),
+        ("held", CallState.ON_HOLD, held),
+    ):
+        book.apply(
+            CallEvent(
+                event_id=call_id,
+                call_id=call_id,
+                order=(2.0, 1),
+                state=state,
+                device_ids=("desk",),
+                actions=actions,
+            )
+        )
+
+    def found(action: CallAction) -> str | None:
+        call = book.find_call("desk", action, None)
+        return call.call_id if call else None
+
+    assert found(CallAction.TRANSFER) == "talking"
+    assert found(CallAction.HOLD) == "talking"
+    assert found(CallAction.RESUME) == "held"
+    # No call allows them: nothing to act on, not a call that would refuse.
+    assert found(CallAction.SEND_DIGITS) is None
+    assert found(CallAction.SPEAK) is None
+    assert found(CallAction.HANGUP) == "talking"
+    assert found(CallAction.ANSWER) == "ringing"

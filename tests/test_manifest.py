@@ -9,6 +9,8 @@ from typing import Any
 
 from homeassistant.util.yaml import load_yaml_dict
 
+from custom_components.switchboard.providers.model import CallAction
+
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "switchboard"
 HACS_KEYS = {
@@ -68,7 +70,10 @@ def test_every_translation_key_the_code_raises_exists() -> None:
     strings = load_json(INTEGRATION / "translations" / "en.json")
     code = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
-    keys |= {f"no_call_to_{action}" for action in ("answer", "reject", "hangup")}
+    # The hub names the call an action lacks: no_call_to_<action> (dial needs none).
+    keys |= {
+        f"no_call_to_{action}" for action in CallAction if action is not CallAction.DIAL
+    }
     issues = {
         "no_webhook_url",
         "no_https_url",
@@ -106,7 +111,7 @@ def test_entity_translations_match_the_entities() -> None:
         "on_hold",
     }
     event_types = strings["event"]["call"]["state_attributes"]["event_type"]["state"]
-    assert set(event_types) == {"incoming", "answered", "ended", "missed"}
+    assert set(event_types) == {"incoming", "answered", "ended", "missed", "digits"}
     for platform, keys in strings.items():
         assert set(keys) == set(icons[platform])
 

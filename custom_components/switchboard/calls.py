@@ -53,11 +53,17 @@ class CallEventType(StrEnum):
     ANSWERED = "answered"
     ENDED = "ended"
     MISSED = "missed"
+    # Keys the far end pressed; the call itself did not change.
+    DIGITS = "digits"
 
 
 @dataclass(frozen=True, slots=True)
 class CallChange:
-    """A call after an event changed it, and what that change means to a user."""
+    """A call after an event changed it, and what that change means to a user.
+
+    A DIGITS change is news, not a change: `call` is as it was, and `digits`
+    holds the keys pressed.
+    """
 
     call: Call
     previous: CallState | None
@@ -65,6 +71,7 @@ class CallChange:
     # Devices the call was on before this change and is not on now (answered
     # on another endpoint, say): they show it no longer.
     left_devices: tuple[str, ...] = ()
+    digits: str | None = None
 
 
 type CallListener = Callable[[CallChange], None]
@@ -126,6 +133,12 @@ class _DeviceCalls:
     def oldest(self, state: CallState) -> Call | None:
         bucket = self.by_state.get(state)
         return next(iter(bucket.values())) if bucket else None
+
+    def oldest_allowing(self, state: CallState, action: CallAction) -> Call | None:
+        bucket = self.by_state.get(state)
+        if not bucket:
+            return None
+        return next((call for call in bucket.values() if action in call.actions), None)
 
 
 class CallBook:
@@ -190,12 +203,26 @@ class CallBook:
         """Return the call a user most likely means: ringing first, then active."""
         return self._first_in(device_id, PRIMARY_ORDER)
 
-    def _first_in(self, device_id: str, order: tuple[CallState, ...]) -> Call | None:
+    def _first_in(
+        self,
+        device_id: str,
+        order: tuple[CallState, ...],
+        allowing: CallAction | None = None,
+    ) -> Call | None:
+        """Return the oldest call in the first state of `order` that has one.
+
+        With `allowing`, only a call whose actions include it counts.
+        """
         device = self._devices.get(device_id)
         if device is None:
             return None
         for state in order:
-            if call := device.oldest(state):
+            call = (
+                device.oldest(state)
+                if allowing is None
+                else device.oldest_allowing(state, allowing)
+            )
+            if call is not None:
                 return call
         return None
 
@@ -205,14 +232,20 @@ class CallBook:
         """Return the call an action targets: the given one, or the natural one.
 
         Without a call id: answer and reject take the ringing call, hang-up the
-        active call, or the ringing one when there is none.
+        active call, or the ringing one when there is none. Resume takes the
+        held call that can be resumed; the other actions (transfer, hold,
+        speak...) the first call in HANGUP_ORDER that allows them now.
         """
         if call_id is not None:
             call = self._calls.get(call_id)
             return call if call and device_id in call.device_ids else None
         if action is CallAction.HANGUP:
             return self._first_in(device_id, HANGUP_ORDER)
-        return self._first_in(device_id, (CallState.RINGING,))
+        if action in (CallAction.ANSWER, CallAction.REJECT):
+            return self._first_in(device_id, (CallState.RINGING,))
+        if action is CallAction.RESUME:
+            return self._first_in(device_id, (CallState.ON_HOLD,), action)
+        return self._first_in(device_id, HANGUP_ORDER, action)
 
     def confirm_answered(self, call_id: str) -> None:
         """Remember that the provider accepted our answer of a live call."""
@@ -262,6 +295,9 @@ class CallBook:
             return None
         self._seen.add(event.event_id)
         call = self._calls.get(event.call_id)
+        if event.digits is not None:
+            # Keys pressed: news of the call, which stays where it is.
+            return None if call is None else self._pressed(call, event.digits)
         if call is None:
             if event.state is CallState.ENDED:
                 # An end we never saw begin: nothing to show, but remember it so
@@ -373,8 +409,24 @@ class CallBook:
         event_type = _event_type(
             previous, call, answered_here=call.call_id in self._answered_here
         )
-        change = CallChange(call.copy(), previous, event_type, left)
-        for device_id in (*call.device_ids, *left):
+        return self._tell(
+            CallChange(call.copy(), previous, event_type, left),
+            (*call.device_ids, *left),
+        )
+
+    def _pressed(self, call: Call, digits: str) -> CallChange:
+        """Tell the call's devices of keys pressed on it; the call stays as it is.
+
+        The event's own devices may be missing (Telnyx) or lack the rest of
+        the call (Graph): the call's devices, as the book knows them, hear it.
+        """
+        change = CallChange(
+            call.copy(), call.state, CallEventType.DIGITS, digits=digits
+        )
+        return self._tell(change, call.device_ids)
+
+    def _tell(self, change: CallChange, device_ids: Iterable[str]) -> CallChange:
+        for device_id in device_ids:
             for listener in list(self._device_listeners.get(device_id, ())):
                 listener(change)
         return change

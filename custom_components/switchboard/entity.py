@@ -10,7 +10,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .calls import CallChange
+from .calls import CallChange, CallEventType
 from .const import DOMAIN
 from .devices import device_identifier
 from .hub import SwitchboardConfigEntry, SwitchboardHub
@@ -112,6 +112,9 @@ class SwitchboardEntity(Entity):
 
     @callback
     def _async_call_changed(self, change: CallChange) -> None:
+        if change.event_type is CallEventType.DIGITS:
+            # Keys pressed leave the call as it was: nothing a state shows.
+            return
         self._handle_call_change(change)
         self.async_write_if_changed()
 

@@ -30,6 +30,7 @@ from .const import DOMAIN, LOGGER
 from .devices import DeviceRoster
 from .issues import async_clear_entry_issues, async_raise_entry_issue
 from .providers.base import (
+    DialingProvider,
     KeepAliveProvider,
     Provider,
     ReconcilingProvider,
@@ -47,6 +48,7 @@ from .providers.model import (
     CallNotFoundError,
     CallState,
     Device,
+    Direction,
     InvalidOptionError,
     InvalidPayloadError,
     PermissionDeniedError,
@@ -73,6 +75,27 @@ _REFUSED_STREAMS: HassKey[dict[str, bool]] = HassKey(f"{DOMAIN}_refused_streams"
 _LATE_STATES = (CallState.TALKING, CallState.ON_HOLD)
 # Where an answered call is.
 ANSWERED_STATES = (CallState.TALKING, CallState.ON_HOLD)
+# Actions whose repeat is harmless, so an outage (a timeout may hide a try
+# that went through) is retried. The others (a transfer, a dial, a prompt
+# spoken twice) are retried only when rate limited: refused, so not performed.
+REPEATABLE_ACTIONS = frozenset(
+    {
+        CallAction.ANSWER,
+        CallAction.REJECT,
+        CallAction.HANGUP,
+        CallAction.HOLD,
+        CallAction.RESUME,
+    }
+)
+# Where a call is once an action took effect; an action not named here takes
+# the call away from the device (reject, hang-up, transfer).
+_EFFECTS: dict[CallAction, tuple[CallState, ...]] = {
+    CallAction.ANSWER: ANSWERED_STATES,
+    CallAction.HOLD: (CallState.ON_HOLD,),
+    CallAction.RESUME: (CallState.TALKING,),
+}
+# Actions whose effect the call's state does not show: never taken as done.
+_UNSEEN_EFFECTS = frozenset({CallAction.SPEAK, CallAction.PLAY, CallAction.SEND_DIGITS})
 
 _ERROR_KEYS: tuple[tuple[type[ProviderError], str], ...] = (
     (AuthenticationError, "invalid_auth"),
@@ -418,35 +441,15 @@ class SwitchboardHub:
         call_id: str | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> Call:
-        """Perform `action`; nothing changes state unless the provider agrees."""
-        if not self.available:
-            # Without its events the hub cannot see the call's state: acting
-            # blind could answer a call that is long gone.
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="webhook_elsewhere"
-                if not self._webhook_reaches_us
-                else "stream_down",
-                translation_placeholders={"provider": self.provider_name},
-            )
-        if action not in self.provider.supported_actions:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="action_not_supported",
-                translation_placeholders={
-                    "action": str(action),
-                    "provider": self.provider_name,
-                },
-            )
+        """Perform `action` on a call; nothing changes state unless the provider agrees.
+
+        Without `call_id`, the call the action naturally means (see
+        CallBook.find_call). `options` holds the provider's options and the
+        action's arguments (ARG_TO, ARG_MESSAGE...).
+        """
+        self._check_can(action)
         call = self._target(device, action, call_id)
-        try:
-            validated = self.provider.validate_options(action, options or {})
-        except InvalidOptionError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_option",
-                translation_placeholders={"option": err.option, "reason": err.reason},
-            ) from err
+        validated = self._validated(action, options)
         tries = 0
 
         async def _async_perform() -> None:
@@ -463,7 +466,9 @@ class SwitchboardHub:
             await self.provider.async_perform(action, call, device, validated)
 
         try:
-            await async_retry(_async_perform)
+            await async_retry(
+                _async_perform, retry_outages=action in REPEATABLE_ACTIONS
+            )
         except ProviderError as err:
             if isinstance(err, CallEndedError):
                 await self._async_refresh(call)
@@ -472,8 +477,8 @@ class SwitchboardHub:
                 # Refused at the first try: no earlier try can have gone through.
                 or (isinstance(err, ActionNotAllowedError) and tries > 1)
             ) and await self._async_took_effect(call, action):
-                # A timed-out first try went through, so the retry was refused:
-                # the provider shows the call where the action wanted it.
+                # A timed-out try went through (and a retry was refused): the
+                # provider shows the call where the action wanted it.
                 return call.copy()
             LOGGER.debug(
                 "%s: %s call %s refused: %s",
@@ -489,6 +494,93 @@ class SwitchboardHub:
         if action is CallAction.ANSWER:
             self.calls.confirm_answered(call.call_id)
         return call.copy()
+
+    async def async_dial(
+        self, device: Device, options: Mapping[str, Any] | None = None
+    ) -> Call:
+        """Place a call from `device` to options[ARG_TO]; return it as it starts.
+
+        The same rules as async_act: refused while the hub cannot see calls,
+        on a provider without dialling, and with bad options, before any
+        request. The new call is in the CallBook at once (the sensor shows it
+        dialing); the provider's events take it on from there. An outage is
+        not retried: the call may have been placed.
+        """
+        action = CallAction.DIAL
+        self._check_can(action)
+        provider = self.provider
+        if not isinstance(provider, DialingProvider):
+            raise self._not_supported(action)
+        validated = self._validated(action, options)
+        LOGGER.debug("%s: dial from %s", self.provider_name, device.name)
+        try:
+            event = await async_retry(
+                partial(provider.async_dial, device, validated), retry_outages=False
+            )
+        except ProviderError as err:
+            LOGGER.debug(
+                "%s: dial from %s refused: %s", self.provider_name, device.name, err
+            )
+            raise self._translate(err, action) from err
+        LOGGER.debug(
+            "%s: dial from %s placed call %s",
+            self.provider_name,
+            device.name,
+            event.call_id,
+        )
+        self.async_deliver([event])
+        call = self.calls.get(event.call_id)
+        # Gone already (the far end refused at once): the call as it began.
+        return call.copy() if call is not None else _call_of(event)
+
+    def _check_can(self, action: CallAction) -> None:
+        """Refuse an action the hub cannot see through, or the provider lacks."""
+        if not self.available:
+            # Without its events the hub cannot see the call's state: acting
+            # blind could answer a call that is long gone.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="webhook_elsewhere"
+                if not self._webhook_reaches_us
+                else "stream_down",
+                translation_placeholders={"provider": self.provider_name},
+            )
+        if action not in self.provider.supported_actions:
+            raise self._not_supported(action)
+
+    def _not_supported(self, action: CallAction) -> ServiceValidationError:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={
+                "action": str(action),
+                "provider": self.provider_name,
+            },
+        )
+
+    def _validated(
+        self, action: CallAction, options: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """Return the provider's options for one action, or refuse them.
+
+        An option the provider names that was not given is a missing one
+        (`to` of a transfer, say); any other is not valid.
+        """
+        given = options or {}
+        try:
+            return self.provider.validate_options(action, given)
+        except InvalidOptionError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_option"
+                if err.option in given
+                else "missing_option",
+                translation_placeholders={
+                    "action": str(action),
+                    "option": err.option,
+                    "reason": err.reason,
+                },
+            ) from err
 
     def _target(self, device: Device, action: CallAction, call_id: str | None) -> Call:
         call = self.calls.find_call(device.device_id, action, call_id)
@@ -511,10 +603,14 @@ class SwitchboardHub:
 
     async def _async_took_effect(self, call: Call, action: CallAction) -> bool:
         """Ask the provider whether the call is where `action` would have put it."""
+        if action in _UNSEEN_EFFECTS:
+            # Nothing shows that a prompt was played or keys were sent.
+            return False
         await self._async_refresh(call)
         now = self.calls.get(call.call_id)
-        if action is CallAction.ANSWER:
-            return now is not None and now.state in ANSWERED_STATES
+        if (states := _EFFECTS.get(action)) is not None:
+            return now is not None and now.state in states
+        # Rejected, hung up or transferred: the call left the device.
         return now is None
 
     async def _async_refresh(
@@ -544,3 +640,18 @@ class SwitchboardHub:
             translation_key=key,
             translation_placeholders={"action": str(action), "error": str(err)},
         )
+
+
+def _call_of(event: CallEvent) -> Call:
+    """Make the call an event begins, for one the CallBook no longer holds."""
+    return Call(
+        call_id=event.call_id,
+        device_ids=event.device_ids,
+        direction=event.direction or Direction.OUTGOING,
+        state=event.state,
+        remote_number=event.remote_number,
+        remote_name=event.remote_name,
+        local_number=event.local_number,
+        started_at=event.started_at or event.occurred_at,
+        actions=event.actions or frozenset(),
+    )

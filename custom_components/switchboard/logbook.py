@@ -1,4 +1,4 @@
-"""One logbook line per call stage, naming the device and the caller."""
+"""One logbook line per call stage (and keys pressed), naming the device and caller."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .const import ATTR_CALLER, ATTR_EVENT_TYPE, DOMAIN, EVENT_CALL_ACTIVITY
+from .const import (
+    ATTR_CALLER,
+    ATTR_DIGITS,
+    ATTR_EVENT_TYPE,
+    DOMAIN,
+    EVENT_CALL_ACTIVITY,
+)
 
 # Home Assistant's logbook takes plain text; like its own integrations, the
 # lines are in English.
@@ -23,6 +29,7 @@ MESSAGES = {
     "answered": "answered the call from {caller}",
     "ended": "call with {caller} ended",
     "missed": "missed a call from {caller}",
+    "digits": "{caller} pressed {digits}",
 }
 UNKNOWN_CALLER = "an unknown caller"
 
@@ -43,7 +50,8 @@ def async_describe_events(
         return {
             LOGBOOK_ENTRY_NAME: name or "Switchboard",
             LOGBOOK_ENTRY_MESSAGE: template.format(
-                caller=data.get(ATTR_CALLER) or UNKNOWN_CALLER
+                caller=data.get(ATTR_CALLER) or UNKNOWN_CALLER,
+                digits=data.get(ATTR_DIGITS) or "",
             ),
             LOGBOOK_ENTRY_ENTITY_ID: data.get(ATTR_ENTITY_ID),
         }

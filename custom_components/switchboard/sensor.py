@@ -138,6 +138,11 @@ class CallSensor(_PrimaryCallSensor):
         call = await self.hub.async_act(self.device, action, call_id, options)
         return {ATTR_CALL_ID: call.call_id, ATTR_STATE: call.state.value}
 
+    async def async_dial(self, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Place a call from this device; say which call, and its state."""
+        call = await self.hub.async_dial(self.device, options)
+        return {ATTR_CALL_ID: call.call_id, ATTR_STATE: call.state.value}
+
 
 class CallerSensor(_PrimaryCallSensor):
     """Who the device's primary call is with: "Name (number)"; unknown when idle.
@@ -274,6 +279,9 @@ def _outcome(change: CallChange) -> str:
     call = change.call
     if change.event_type is CallEventType.MISSED:
         return "missed"
+    if call.end_reason is EndReason.TRANSFERRED:
+        # Sent on, answered or not (a ringing call diverted, say).
+        return "transferred"
     if call.answered_at is not None or change.previous in (
         CallState.TALKING,
         CallState.ON_HOLD,

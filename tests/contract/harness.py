@@ -1,10 +1,12 @@
 """What the contract suite needs of a provider, behind one interface.
 
 A harness sets one provider's entry up against its simulator and plays the far
-side of its calls: the caller who rings, hangs up or gives up, and the
-provider that refuses a command, repeats or reorders its deliveries. The tests
-speak only to a harness and to Home Assistant's public surface, so the same
-test runs for every provider.
+side of its calls: the caller who rings, hangs up, gives up or presses keys,
+the far end of a call placed or transferred, and the provider that refuses a
+command, repeats or reorders its deliveries. The tests speak only to a
+harness and to Home Assistant's public surface, so the same test runs for
+every provider; what a provider can do beyond answering is its harness's
+`capabilities`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.switchboard.providers.model import CallAction
 from tests.const import CALLER
 from tests.helpers import call_action
 
@@ -37,6 +40,38 @@ class Fault(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
+
+
+class Capability(StrEnum):
+    """What a provider does beyond answering, as the suite tests it."""
+
+    TRANSFER = "transfer"
+    # A transfer to voicemail (transfer_call with voicemail: true).
+    VOICEMAIL = "voicemail"
+    # Hold and resume.
+    HOLD = "hold"
+    DIAL = "dial"
+    SPEAK = "speak"
+    PLAY = "play"
+    SEND_DIGITS = "send_digits"
+    # Reports the keys the caller presses: the `digits` event.
+    DIGITS = "digits"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One call command the simulator received, in the neutral model's terms.
+
+    `action` is None for a command the suite does not name (Graph's
+    subscribeToTone, say); `call_id` is None for a dial. `argument` is what
+    the action's field became in the provider's body: the destination of a
+    transfer or dial, the text spoken, the audio URL, the digits sent.
+    """
+
+    action: CallAction | None
+    call_id: str | None
+    argument: Any = None
+    voicemail: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +103,12 @@ class Harness(ABC):
     shows_caller_name: ClassVar[bool] = True
     can_reject: ClassVar[bool] = True
     refusals: ClassVar[Mapping[Fault, Refusal]]
+    # Beyond answering: what the provider does, where a transfer and a dial
+    # go, and the options a dial there needs.
+    capabilities: ClassVar[frozenset[Capability]]
+    transfer_to: ClassVar[str]
+    dial_to: ClassVar[str]
+    dial_options: ClassVar[Mapping[str, Any]] = {}
     entry: MockConfigEntry
 
     def __init__(self, hass: HomeAssistant, request: pytest.FixtureRequest) -> None:
@@ -204,6 +245,43 @@ class Harness(ABC):
     def volatile(self) -> Mapping[str, str]:
         """Values that change from run to run, with what a snapshot shows instead."""
         return {}
+
+    # --- beyond answering ---
+
+    @abstractmethod
+    def commands(self) -> list[Command]:
+        """Every call command the simulator received so far, oldest first."""
+
+    def sent(self, action: CallAction) -> list[Command]:
+        """The commands for `action` the simulator received so far."""
+        return [command for command in self.commands() if command.action is action]
+
+    @abstractmethod
+    async def pickup(self, call_id: str) -> None:
+        """The far end of a call the device placed answers it."""
+
+    async def complete_transfer(self, call_id: str) -> None:
+        """The destination of the call's transfer answers, where that is waited for.
+
+        A blind transfer needs nothing: it completes by itself.
+        """
+        del call_id
+        await self.settle()
+
+    async def press(self, call_id: str, digits: str) -> None:
+        """The caller presses keys (on a provider that reports them)."""
+        raise NotImplementedError(f"{self.provider} reports no keys pressed")
+
+    @abstractmethod
+    def refuse_next(
+        self,
+        action: CallAction,
+        status: int,
+        *,
+        count: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next `count` commands for `action` with HTTP `status`."""
 
 
 class WebhookHarness(Harness):

@@ -1,4 +1,4 @@
-"""The logbook: one line per call stage, naming the device and the caller."""
+"""The logbook: one line per call stage (and keys pressed), naming device and caller."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.switchboard.const import DOMAIN
 from tests.helpers import device_of
 
-from .harness import SECOND_CALLER, Harness
+from .harness import SECOND_CALLER, Capability, Harness
+from .providers import capable
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +85,28 @@ async def test_each_call_stage_is_one_line_naming_the_caller(
         ("Front desk line", f"incoming call from {second}", harness.event),
         ("Front desk line", f"missed a call from {second}", harness.event),
     ]
+
+
+@pytest.mark.parametrize("harness", capable(Capability.DIGITS), indirect=True)
+async def test_keys_pressed_are_one_line_naming_the_caller(
+    hass: HomeAssistant,
+    logbook: None,
+    hass_ws_client: WebSocketGenerator,
+    harness: Harness,
+) -> None:
+    device = dr.async_get(hass).async_get(device_of(hass, harness.sensor))
+    assert device is not None
+    dr.async_get(hass).async_update_device(device.id, name_by_user="Gate")
+
+    call_id = await harness.ring()
+    await harness.act("answer_call")
+    await harness.settle()
+    await harness.press(call_id, "1")
+    await harness.settle()
+
+    caller = harness.caller_shown()
+    assert (await logbook_lines(hass, hass_ws_client, harness))[-1] == (
+        "Gate",
+        f"{caller} pressed 1",
+        harness.event,
+    )

@@ -57,3 +57,16 @@ async def test_other_errors_are_final() -> None:
     with pytest.raises(AuthenticationError):
         await async_retry(request)
     assert request.calls == 1
+
+
+async def test_outage_is_final_when_a_repeat_is_not_harmless() -> None:
+    request = Flaky(ProviderUnavailableError("timeout"))
+    with pytest.raises(ProviderUnavailableError):
+        await async_retry(request, first_backoff=0.001, retry_outages=False)
+    assert request.calls == 1
+
+
+async def test_rate_limit_is_retried_when_a_repeat_is_not_harmless() -> None:
+    request = Flaky(RateLimitedError("429", retry_after=0.01))
+    assert await async_retry(request, retry_outages=False) == "ok"
+    assert request.calls == 2

@@ -319,3 +319,41 @@ async def test_revoked_key_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert flows[0]["context"]["entry_id"] == setup_telnyx.entry_id
     assert telnyx.calls[call_id].state == "parked"
+
+
+async def test_a_gate_prompt_collects_the_key_once(
+    hass: HomeAssistant, telnyx: TelnyxSimulator
+) -> None:
+    fired = record_events(hass, EVENT)
+    call_id = await ring(hass, telnyx)
+    await call_action(hass, "answer_call")
+    await settle(hass, telnyx)
+
+    response = await call_action(
+        hass,
+        "speak",
+        message="Press 1 to open the gate.",
+        language="en-US",
+        voice="female",
+        options={"maximum_digits": 1, "valid_digits": "1"},
+    )
+    assert response == {SENSOR: {"call_id": call_id, "state": "talking"}}
+    # Gather options make the speak a gather_using_speak.
+    gather = telnyx.calls[call_id].commands[-1]
+    assert gather["action"] == "gather_using_speak"
+    assert gather["payload"] == "Press 1 to open the gate."
+    assert gather["language"] == "en-US"
+    assert gather["voice"] == "female"
+    assert gather["maximum_digits"] == 1
+    assert gather["valid_digits"] == "1"
+    await settle(hass, telnyx)
+
+    # The key comes once: in the gather's end, not also as a key of its own.
+    await telnyx.press(call_id, "1")
+    await settle(hass, telnyx)
+    assert fired == ["incoming", "answered", "digits"]
+    event = hass.states.get(EVENT)
+    assert event is not None
+    assert event.attributes["digits"] == "1"
+    assert event.attributes["call_id"] == call_id
+    assert hass.states.get(SENSOR).state == "talking"  # type: ignore[union-attr]

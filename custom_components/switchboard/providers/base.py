@@ -21,6 +21,8 @@ class Provider(Protocol):
 
     # What the provider can do at all; the rest is refused before any request.
     supported_actions: frozenset[CallAction]
+    # Whether the provider reports the keys a caller presses (CallEvent.digits).
+    reports_digits: ClassVar[bool]
     # Field names in the provider's entry data or Call.raw that are secret or
     # personal: diagnostics redact them.
     redact_keys: ClassVar[frozenset[str]]

@@ -292,6 +292,8 @@ class GenesysClient:
         }
     )
     # Call.raw keeps no party nor attached data; the credentials are the kind's.
+    # GWS has no notification of the keys a caller presses.
+    reports_digits: ClassVar[bool] = False
     redact_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(

@@ -569,6 +569,8 @@ class TelnyxClient:
     # The application's webhook URL is the user's setting, not ours alone.
     owns_registration = False
     # The caller's state, where deliveries went and URLs the user gave commands.
+    # call.dtmf.received and call.gather.ended.
+    reports_digits: ClassVar[bool] = True
     redact_keys: ClassVar[frozenset[str]] = frozenset(
         {"client_state", "delivered_to", "webhook_url", "stream_auth_token"}
     )

@@ -296,6 +296,8 @@ class WebexClient:
     # Our webhook is ours alone: deleted when the entry is removed.
     owns_registration = True
     # Call.raw keeps no party; the entry's token and secret are the kind's.
+    # Webex sends no event for the keys a caller presses.
+    reports_digits: ClassVar[bool] = False
     redact_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(

@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+import re
+from typing import ClassVar, Final
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.switchboard.providers.model import CallAction
 from tests.const import FRONT_DESK, WEBHOOK_ID
-from tests.contract.harness import Fault, Refusal
+from tests.contract.harness import Capability, Command, Fault, Refusal
 from tests.contract.providers.webhooks import SignedWebhookHarness
 from tests.simulators.telnyx import TelnyxSimulator
 
-# Call commands are POST /v2/calls/{id}/actions/{command}.
+# Call commands are POST /v2/calls/{id}/actions/{command}; a dial POST /v2/calls.
 COMMANDS = "/actions/"
+COMMAND_PATH: Final = re.compile(r"/v2/calls/(?P<call>[^/]+)/actions/(?P<command>\w+)")
+DIAL_PATH: Final = "/v2/calls"
+# Telnyx's command for each action, and the body field its argument goes in.
+ACTIONS: Final = {
+    "answer": (CallAction.ANSWER, None),
+    "reject": (CallAction.REJECT, None),
+    "hangup": (CallAction.HANGUP, None),
+    "transfer": (CallAction.TRANSFER, "to"),
+    "speak": (CallAction.SPEAK, "payload"),
+    "gather_using_speak": (CallAction.SPEAK, "payload"),
+    "playback_start": (CallAction.PLAY, "audio_url"),
+    "send_dtmf": (CallAction.SEND_DIGITS, "digits"),
+}
+# Where refuse_next refuses an action (a speak that gathers is another command).
+PATHS: Final = {
+    CallAction.TRANSFER: "/actions/transfer",
+    CallAction.SPEAK: "/actions/speak",
+    CallAction.PLAY: "/actions/playback_start",
+    CallAction.SEND_DIGITS: "/actions/send_dtmf",
+}
 
 
 class TelnyxHarness(SignedWebhookHarness[TelnyxSimulator]):
@@ -31,10 +53,24 @@ class TelnyxHarness(SignedWebhookHarness[TelnyxSimulator]):
         # Answered with a 503 after the client gave up, so never carried out.
         Fault.TIMEOUT: Refusal(503, "cannot_connect", tries=3, delay=0.3),
     }
+    capabilities = frozenset(
+        {
+            Capability.TRANSFER,
+            Capability.DIAL,
+            Capability.SPEAK,
+            Capability.PLAY,
+            Capability.SEND_DIGITS,
+            Capability.DIGITS,
+        }
+    )
+    transfer_to = "+15550100777"
+    dial_to = "+15557654321"
 
     def set_up(self) -> MockConfigEntry:
         """Set the entry up with its webhook registered at the application."""
         self.simulator = self.fixture("telnyx")
+        # The far end of a call placed answers when a test says (pickup).
+        self.simulator.pickup_delay = None
         entry: MockConfigEntry = self.fixture("setup_telnyx")
         return entry
 
@@ -77,3 +113,50 @@ class TelnyxHarness(SignedWebhookHarness[TelnyxSimulator]):
             replacements[call.call_leg_id] = f"<call leg id {number}>"
             replacements[call.call_session_id] = f"<call session id {number}>"
         return replacements
+
+    def commands(self) -> list[Command]:
+        """The commands on calls, and the dials (POST /v2/calls)."""
+        commands: list[Command] = []
+        for request in self.simulator.requests:
+            body = request.body if isinstance(request.body, dict) else {}
+            if request.method != "POST":
+                continue
+            if request.path == DIAL_PATH:
+                commands.append(Command(CallAction.DIAL, None, body.get("to")))
+            elif match := COMMAND_PATH.fullmatch(request.path):
+                action, field = ACTIONS.get(match["command"], (None, None))
+                argument = body.get(field) if field else None
+                commands.append(Command(action, match["call"], argument))
+        return commands
+
+    async def pickup(self, call_id: str) -> None:
+        """The far end answers the call placed."""
+        await self.simulator.pickup(call_id)
+        await self.settle()
+
+    async def complete_transfer(self, call_id: str) -> None:
+        """The transfer's new leg answers: Telnyx bridges the caller to it."""
+        for leg in list(self.simulator.calls.values()):
+            if leg.transfer_of == call_id and leg.state == "parked":
+                await self.simulator.pickup(leg.call_control_id)
+        await self.settle()
+
+    async def press(self, call_id: str, digits: str) -> None:
+        """The caller presses keys: call.dtmf.received, one per key."""
+        await self.simulator.press(call_id, digits)
+
+    def refuse_next(
+        self,
+        action: CallAction,
+        status: int,
+        *,
+        count: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        """Refuse the next commands of one kind (a dial: every POST /v2/calls)."""
+        self.simulator.fail_next(
+            status,
+            times=count,
+            retry_after=retry_after,
+            path_contains=PATHS.get(action, DIAL_PATH),
+        )

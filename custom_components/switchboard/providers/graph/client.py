@@ -92,6 +92,8 @@ class GraphClient:
     supported_actions: frozenset[CallAction] = SUPPORTED
     webhook_requires_https = True
     # Our callback URL, named in answer, reject and new calls.
+    # Tone notifications, on the calls the bot subscribes to.
+    reports_digits: ClassVar[bool] = True
     redact_keys: ClassVar[frozenset[str]] = frozenset({"callbackUri"})
 
     def __init__(

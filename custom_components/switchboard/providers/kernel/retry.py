@@ -21,6 +21,7 @@ async def async_retry[T](
     deadline: float = DEADLINE,
     first_backoff: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    retry_outages: bool = True,
 ) -> T:
     """Run `request`, retrying rate limits and outages within a deadline.
 
@@ -28,6 +29,10 @@ async def async_retry[T](
     backs off exponentially. When the next wait would pass the
     deadline, the last error is raised instead of a doomed wait. Other errors
     are final and raised at once.
+
+    `retry_outages` False is for a request whose repeat is not harmless (a
+    transfer, a dial, a prompt): an outage or timeout may hide a request that
+    went through, so only a rate limit, which refused it, is retried.
     """
     give_up_at = clock() + deadline
     # Read at call time, so a test can shorten it.
@@ -36,6 +41,8 @@ async def async_retry[T](
         try:
             return await request()
         except (RateLimitedError, ProviderUnavailableError) as err:
+            if not retry_outages and isinstance(err, ProviderUnavailableError):
+                raise
             wait = backoff if err.retry_after is None else err.retry_after
             if attempt == attempts or clock() + wait > give_up_at:
                 raise
