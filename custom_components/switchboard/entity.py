@@ -5,16 +5,61 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import callback, split_entity_id
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.hass_dict import HassKey
 
 from .calls import CallChange, CallEventType
 from .const import DOMAIN
 from .devices import device_identifier
 from .hub import SwitchboardConfigEntry, SwitchboardHub
 from .providers.model import Call, Device
+
+type DeviceKey = tuple[str, str]  # (config entry id, provider device id)
+
+
+class EntityIndex:
+    """Switchboard's entities by entity id and by device, for the actions.
+
+    An action names entity ids, devices or areas; finding the call sensor of
+    each named device here costs the same with one device or a thousand.
+    """
+
+    def __init__(self) -> None:
+        """Know no entity yet."""
+        self.by_id: dict[str, SwitchboardEntity] = {}
+        self.by_device: dict[DeviceKey, list[SwitchboardEntity]] = {}
+
+    @callback
+    def add(self, entity: SwitchboardEntity) -> Callable[[], None]:
+        """Index an entity Home Assistant added; return what forgets it."""
+        entity_id, key = entity.entity_id, entity.device_key
+        self.by_id[entity_id] = entity
+        on_device = self.by_device.setdefault(key, [])
+        on_device.append(entity)
+
+        def _forget() -> None:
+            if self.by_id.get(entity_id) is entity:
+                del self.by_id[entity_id]
+            on_device.remove(entity)
+            if not on_device:
+                del self.by_device[key]
+
+        return _forget
+
+    def devices_named(self, entity_ids: Iterable[str], domain: str) -> set[DeviceKey]:
+        """Return the devices of the `domain` entities among `entity_ids`."""
+        return {
+            entity.device_key
+            for entity_id in entity_ids
+            if split_entity_id(entity_id)[0] == domain
+            and (entity := self.by_id.get(entity_id)) is not None
+        }
+
+
+DATA_ENTITIES: HassKey[EntityIndex] = HassKey(f"{DOMAIN}_entities")
 
 
 def call_attributes(call: Call | None) -> dict[str, Any]:
@@ -95,9 +140,18 @@ class SwitchboardEntity(Entity):
         """Return what the entity shows; a change of it is worth a state write."""
         return (self.available,)
 
+    @property
+    def device_key(self) -> DeviceKey:
+        """The entry and the provider's device this entity belongs to."""
+        return (self.hub.entry.entry_id, self.device.device_id)
+
     async def async_added_to_hass(self) -> None:
         """Follow the calls of this device, and the hub's availability."""
         await super().async_added_to_hass()
+        index = self.hass.data.get(DATA_ENTITIES)
+        if index is None:
+            index = self.hass.data[DATA_ENTITIES] = EntityIndex()
+        self.async_on_remove(index.add(self))
         if self._follows_calls:
             self.async_on_remove(
                 self.hub.async_subscribe_device(
@@ -128,4 +182,11 @@ class SwitchboardEntity(Entity):
         shown = self.shown()
         if shown != self._shown:
             self._shown = shown
-            self.async_write_ha_state()
+            self.async_write_in_news_context()
+
+    @callback
+    def async_write_in_news_context(self) -> None:
+        """Write the state, in the context of the provider news being applied."""
+        if (context := self.hub.news_context) is not None:
+            self.async_set_context(context)
+        self.async_write_ha_state()

@@ -75,7 +75,7 @@ class CallEventEntity(SwitchboardEntity, EventEntity):
                 return
             attributes[ATTR_DIGITS] = change.digits
         self._trigger_event(change.event_type.value, attributes)
-        self.async_write_ha_state()
+        self.async_write_in_news_context()
         self.hass.bus.async_fire_internal(
             EVENT_CALL_ACTIVITY,
             {
@@ -85,4 +85,5 @@ class CallEventEntity(SwitchboardEntity, EventEntity):
                 ATTR_CALLER: caller_of(change.call),
                 **attributes,
             },
+            context=self.hub.news_context,
         )

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryNotReady,
     HomeAssistantError,
@@ -136,6 +136,8 @@ class SwitchboardHub:
         self._stream_ever_connected = False
         self._reread_task: asyncio.Task[None] | None = None
         self._availability_listeners: list[CALLBACK_TYPE] = []
+        # Set while provider news is applied (see async_deliver).
+        self.news_context: Context | None = None
         # False while the provider sends our webhooks elsewhere (or nowhere)
         # and we could not point them back.
         self._webhook_reaches_us = True
@@ -260,11 +262,17 @@ class SwitchboardHub:
             event.state in _LATE_STATES and not self.calls.knows(event.call_id)
             for event in events
         )
-        if LOGGER.isEnabledFor(logging.DEBUG):
-            for event in events:
-                self._log_applied(event, self.calls.apply(event))
-        else:
-            self.calls.apply_all(events)
+        # The states this news changes share its context, as the states one
+        # automation run changes do.
+        self.news_context = Context()
+        try:
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                for event in events:
+                    self._log_applied(event, self.calls.apply(event))
+            else:
+                self.calls.apply_all(events)
+        finally:
+            self.news_context = None
         if gap:
             self.async_schedule_reread()
         if not all(self.roster.knows(event.device_ids) for event in events):

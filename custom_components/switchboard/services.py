@@ -27,7 +27,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
-from homeassistant.helpers import config_validation as cv, entity_platform, target
+from homeassistant.helpers import config_validation as cv, target
 from homeassistant.helpers.typing import VolDictType
 import probatio as vol
 
@@ -47,7 +47,7 @@ from .const import (
     SERVICE_SPEAK,
     SERVICE_TRANSFER_CALL,
 )
-from .entity import SwitchboardEntity
+from .entity import DATA_ENTITIES, EntityIndex, SwitchboardEntity
 from .providers.model import (
     ARG_DIGITS,
     ARG_LANGUAGE,
@@ -97,8 +97,6 @@ CALL_ACTIONS: dict[str, tuple[CallAction, VolDictType]] = {
 }
 DIAL_FIELDS: VolDictType = {vol.Optional(ARG_TO): cv.string}
 
-type _DeviceKey = tuple[str, str]
-
 
 async def _async_targeted[SensorT: SwitchboardEntity](
     hass: HomeAssistant, call: ServiceCall, kind: type[SensorT]
@@ -112,19 +110,13 @@ async def _async_targeted[SensorT: SwitchboardEntity](
         hass, target.TargetSelection(call.data)
     )
     wanted = selected.referenced | selected.indirectly_referenced
-    sensors: dict[_DeviceKey, SensorT] = {}
-    targeted: set[_DeviceKey] = set()
-    for platform in entity_platform.async_get_platforms(hass, DOMAIN):
-        if platform.domain != SENSOR_DOMAIN:
-            continue
-        for entity_id, entity in platform.entities.items():
-            if isinstance(entity, SwitchboardEntity):
-                key = (entity.hub.entry.entry_id, entity.device.device_id)
-                if isinstance(entity, kind):
-                    sensors[key] = entity
-                if entity_id in wanted:
-                    targeted.add(key)
-    found = [sensors[key] for key in targeted if key in sensors]
+    index = hass.data.get(DATA_ENTITIES, EntityIndex())
+    found = [
+        entity
+        for key in index.devices_named(wanted, SENSOR_DOMAIN)
+        for entity in index.by_device.get(key, ())
+        if isinstance(entity, kind)
+    ]
     if not found:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
