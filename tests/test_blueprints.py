@@ -31,17 +31,27 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 
+from custom_components.switchboard.providers.model import CallAction
 from tests.const import CALLER, FRONT_DESK
 from tests.contract.conftest import started
-from tests.contract.harness import CALLER_NAME, SECOND_CALLER, Harness
-from tests.contract.providers import PROVIDERS
+from tests.contract.harness import (
+    CALLER_NAME,
+    SECOND_CALLER,
+    Capability,
+    Command,
+    Harness,
+)
+from tests.contract.providers import PROVIDERS, capable
+from tests.contract.providers.telnyx import TelnyxHarness
 from tests.helpers import device_of, state_of
 
 from .blueprints import (
     AUTOMATION,
+    ActivityWaits,
     answers_sent,
     blueprint_files,
     source_url,
+    until,
     use_blueprint,
 )
 
@@ -150,12 +160,14 @@ def test_blueprint_is_valid_and_linked(path: Path) -> None:
     assert f"{IMPORT_LINK}{quote(url, safe='')})" in readme
 
 
-def test_the_four_blueprints_are_shipped() -> None:
+def test_the_six_blueprints_are_shipped() -> None:
     assert [path.name for path in blueprint_files()] == [
         "announce_call.yaml",
         "auto_answer.yaml",
         "flash_light_while_ringing.yaml",
+        "gate_intercom.yaml",
         "missed_call_notify.yaml",
+        "out_of_hours.yaml",
     ]
 
 
@@ -540,3 +552,377 @@ async def test_flash_light_stops_when_the_caller_gives_up(
     await hass.async_block_till_done()
     # It was off before the call: the snapshot leaves it off.
     assert light.seen == [("on", 255), ("off", None)]
+
+
+# --------------------------------------------------------------- gate intercom
+
+GATE = "lock.front_gate"
+GARAGE = "cover.garage_door"
+PROMPT = "Press 1 to open the gate."
+PROMPT_AUDIO = "https://media.example.com/gate.wav"
+
+
+@pytest.fixture
+def activity_waits(monkeypatch: pytest.MonkeyPatch) -> ActivityWaits:
+    """Count the automation's waits for call activity."""
+    return ActivityWaits(monkeypatch)
+
+
+async def gate_automation(hass: HomeAssistant, harness: Harness, **inputs: Any) -> None:
+    """The gate blueprint on the harness's line, for calls from the usual caller."""
+    await use_blueprint(
+        hass,
+        "gate_intercom.yaml",
+        phone_line=device_of(hass, harness.event),
+        # Written the way people write numbers: only the digits count.
+        **{"gate_numbers": ["+1 (555) 765-4321"], "gate": GATE, **inputs},
+    )
+
+
+def telnyx_body(harness: Harness, command: str) -> dict[str, Any]:
+    """The body of the one Telnyx `command` the simulator received."""
+    assert isinstance(harness, TelnyxHarness)
+    (request,) = [
+        request
+        for request in harness.simulator.requests
+        if request.path.endswith(f"/actions/{command}")
+    ]
+    assert isinstance(request.body, dict)
+    return request.body
+
+
+def sent(harness: Harness) -> list[tuple[CallAction | None, str | None, Any]]:
+    """The call commands the simulator received: action, call, argument."""
+    return [(c.action, c.call_id, c.argument) for c in harness.commands()]
+
+
+async def answered_and_prompted(
+    harness: Harness, waits: ActivityWaits, action: CallAction = CallAction.SPEAK
+) -> str:
+    """Ring from the gate; return the call once the automation waits for keys."""
+    call_id = await harness.start_ring(CALLER, CALLER_NAME)
+    await until(lambda: bool(harness.sent(action)))
+    await until(lambda: waits.count == 1)
+    return call_id
+
+
+async def finished(hass: HomeAssistant, harness: Harness) -> None:
+    """Wait for the automation to end; then for what it set off."""
+    await until(lambda: state_of(hass, AUTOMATION).attributes["current"] == 0)
+    await harness.settle()
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_opens_on_the_right_key_then_hangs_up(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness, language="en-US")
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.SPEAK, call_id, PROMPT),
+    ]
+    assert telnyx_body(harness, "speak")["language"] == "en-US"
+    assert unlocked == []
+
+    await harness.press(call_id, "1")
+    await finished(hass, harness)
+    assert [call.data for call in unlocked] == [{"entity_id": [GATE]}]
+    assert sent(harness)[2:] == [(CallAction.HANGUP, call_id, None)]
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert state_of(hass, harness.last_call).attributes["outcome"] == "answered"
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_opens_a_cover_on_a_gathered_code(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    opened = async_mock_service(hass, "cover", "open_cover")
+    # Telnyx gathers the four keys and reports them once, together.
+    await gate_automation(
+        hass,
+        harness,
+        gate=GARAGE,
+        code="0815",
+        prompt="Enter the code.",
+        prompt_options={"maximum_digits": 4, "valid_digits": "0123456789#"},
+    )
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    gather = telnyx_body(harness, "gather_using_speak")
+    assert gather["payload"] == "Enter the code."
+    assert gather["maximum_digits"] == 4
+
+    await harness.press(call_id, "0815")
+    await finished(hass, harness)
+    # A code that starts with 0 stays a code.
+    assert [call.data for call in opened] == [{"entity_id": [GARAGE]}]
+    assert sent(harness)[-1] == (CallAction.HANGUP, call_id, None)
+    assert state_of(hass, harness.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_takes_a_code_key_by_key(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness, code="42")
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    # A wrong key first: the code still opens when it follows.
+    await harness.press(call_id, "7")
+    await until(lambda: activity_waits.count == 2)
+    assert unlocked == []
+    await harness.press(call_id, "4")
+    await until(lambda: activity_waits.count == 3)
+    assert unlocked == []
+    await harness.press(call_id, "2")
+    await finished(hass, harness)
+    assert [call.data for call in unlocked] == [{"entity_id": [GATE]}]
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_hangs_up_after_a_wrong_key_and_the_time(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness, timeout=10)
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    await harness.press(call_id, "5")
+    # The wrong key is let go: the automation waits on.
+    await until(lambda: activity_waits.count == 2)
+    assert state_of(hass, AUTOMATION).attributes["current"] == 1
+    pass_time(hass, 11)
+    await finished(hass, harness)
+    assert unlocked == []
+    assert sent(harness)[-1] == (CallAction.HANGUP, call_id, None)
+    assert state_of(hass, harness.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_hangs_up_when_nothing_is_pressed(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness)
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    pass_time(hass, 21)
+    await finished(hass, harness)
+    assert unlocked == []
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.SPEAK, call_id, PROMPT),
+        (CallAction.HANGUP, call_id, None),
+    ]
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_lets_a_caller_who_hangs_up_go(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness)
+
+    call_id = await answered_and_prompted(harness, activity_waits)
+    await harness.hang_up_remotely(call_id)
+    await finished(hass, harness)
+    assert unlocked == []
+    # Nothing left to hang up.
+    assert not harness.sent(CallAction.HANGUP)
+    assert state_of(hass, harness.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_plays_an_audio_prompt(
+    hass: HomeAssistant, harness: Harness, activity_waits: ActivityWaits
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness, prompt_audio=PROMPT_AUDIO)
+
+    call_id = await answered_and_prompted(harness, activity_waits, CallAction.PLAY)
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.PLAY, call_id, PROMPT_AUDIO),
+    ]
+    await harness.press(call_id, "1")
+    await finished(hass, harness)
+    assert len(unlocked) == 1
+
+
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_gate_leaves_other_callers_alone(
+    hass: HomeAssistant, harness: Harness
+) -> None:
+    unlocked = async_mock_service(hass, "lock", "unlock")
+    await gate_automation(hass, harness)
+
+    call_id = await harness.ring(SECOND_CALLER, SECOND_CALLER)
+    assert harness.commands() == []
+    assert state_of(hass, harness.sensor).state == "ringing"
+    await harness.hang_up_remotely(call_id)
+    await harness.settle()
+    assert unlocked == []
+
+
+# --------------------------------------------------------------- out of hours
+
+CLOSED = "We are closed. Please call again tomorrow."
+ON_CALL = "+15550100777"
+
+
+async def out_of_hours_automation(
+    hass: HomeAssistant, harness: Harness, **inputs: Any
+) -> None:
+    """The greeting on the harness's line: open 09:00 to 17:00, Monday to Friday."""
+    await use_blueprint(
+        hass,
+        "out_of_hours.yaml",
+        phone_lines=[device_of(hass, harness.event)],
+        **{"message_seconds": 0, **inputs},
+    )
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_out_of_hours_says_the_message_then_transfers(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    monday = upcoming(MONDAY)
+    wall_clock.move_to(at(monday, 10))
+    await out_of_hours_automation(
+        hass, harness, message=CLOSED, language="en-GB", transfer_to=ON_CALL
+    )
+
+    # Open: the call rings as usual.
+    assert not await ring_and_let_go(harness, CALLER)
+    assert harness.commands() == []
+
+    wall_clock.move_to(at(monday, 18, 30))
+    call_id = await harness.ring(CALLER, CALLER_NAME)
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.SPEAK, call_id, CLOSED),
+        (CallAction.TRANSFER, call_id, ON_CALL),
+    ]
+    assert telnyx_body(harness, "speak")["language"] == "en-GB"
+    await harness.complete_transfer(call_id)
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert state_of(hass, harness.last_call).attributes["outcome"] == "transferred"
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_out_of_hours_hangs_up_without_a_number(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    saturday = upcoming(SATURDAY)
+    # Closed all day on a Saturday.
+    wall_clock.move_to(at(saturday, 12))
+    await out_of_hours_automation(hass, harness, voice="male")
+
+    call_id = await harness.ring(CALLER, CALLER_NAME)
+    await harness.settle()
+    assert [action for action, _, _ in sent(harness)] == [
+        CallAction.ANSWER,
+        CallAction.SPEAK,
+        CallAction.HANGUP,
+    ]
+    speak = telnyx_body(harness, "speak")
+    assert speak["voice"] == "male"
+    assert speak["payload"].startswith("Thank you for calling. We are closed")
+    assert state_of(hass, harness.sensor).state == "idle"
+    last = state_of(hass, harness.last_call).attributes
+    assert (last["call_id"], last["outcome"]) == (call_id, "answered")
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_out_of_hours_hangs_up_when_the_transfer_is_refused(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    wall_clock.move_to(at(upcoming(MONDAY), 22))
+    await out_of_hours_automation(hass, harness, message=CLOSED, transfer_to=ON_CALL)
+    harness.refuse_next(CallAction.TRANSFER, 503)
+
+    call_id = await harness.ring(CALLER, CALLER_NAME)
+    await harness.settle()
+    # Not left on a silent line.
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.SPEAK, call_id, CLOSED),
+        (CallAction.TRANSFER, call_id, ON_CALL),
+        (CallAction.HANGUP, call_id, None),
+    ]
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert state_of(hass, harness.last_call).attributes["outcome"] == "answered"
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_out_of_hours_plays_a_recording(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    wall_clock.move_to(at(upcoming(MONDAY), 7))
+    await out_of_hours_automation(
+        hass, harness, audio_url=PROMPT_AUDIO, transfer_to=ON_CALL
+    )
+
+    call_id = await harness.ring(CALLER, CALLER_NAME)
+    assert sent(harness) == [
+        (CallAction.ANSWER, call_id, None),
+        (CallAction.PLAY, call_id, PROMPT_AUDIO),
+        (CallAction.TRANSFER, call_id, ON_CALL),
+    ]
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", ["telnyx"], indirect=True)
+async def test_out_of_hours_waits_for_the_message_and_lets_a_caller_go(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    wall_clock.move_to(at(upcoming(MONDAY), 20))
+    await out_of_hours_automation(
+        hass, harness, message=CLOSED, message_seconds=8, transfer_to=ON_CALL
+    )
+
+    call_id = await harness.start_ring(CALLER, CALLER_NAME)
+    await until(lambda: bool(harness.sent(CallAction.SPEAK)))
+    # During the message, the caller hangs up.
+    await harness.hang_up_remotely(call_id)
+    await until(lambda: state_of(hass, harness.sensor).state == "idle")
+    pass_time(hass, 9)
+    await finished(hass, harness)
+    # The message was waited for, and then the caller was gone: neither a
+    # transfer nor a hang-up.
+    assert [action for action, _, _ in sent(harness)] == [
+        CallAction.ANSWER,
+        CallAction.SPEAK,
+    ]
+
+
+@FREEZE_WALL_CLOCK
+@pytest.mark.parametrize("harness", capable(Capability.TRANSFER), indirect=True)
+async def test_out_of_hours_transfers_at_once_on_every_provider(
+    hass: HomeAssistant, wall_clock: FrozenDateTimeFactory, harness: Harness
+) -> None:
+    wall_clock.move_to(at(upcoming(SATURDAY), 10))
+    # No message: nothing to wait for.
+    await out_of_hours_automation(
+        hass, harness, message="", message_seconds=30, transfer_to=harness.transfer_to
+    )
+
+    call_id = await harness.ring(CALLER, CALLER_NAME)
+    await harness.settle()
+    # (Teams may send the answer twice: a token the moved clock aged is renewed.)
+    assert answers_sent(harness, call_id)
+    assert harness.sent(CallAction.TRANSFER) == [
+        Command(CallAction.TRANSFER, call_id, harness.transfer_to)
+    ]
+    assert not harness.sent(CallAction.SPEAK)
+    await harness.complete_transfer(call_id)
+    assert state_of(hass, harness.sensor).state == "idle"
+    assert state_of(hass, harness.last_call).attributes["outcome"] == "transferred"

@@ -33,10 +33,17 @@ Limits of sentence triggers:
 - A trigger returns text only: the agent reports every reply as an action
   done, a failure included (its text says what failed). LLM tools get the whole
   intent response, error code and call details included.
-- `{device}` matches any words; the handler finds the phone and says when no
-  phone has that name. So every sentence with `{device}` also has a word for
-  a call or a phone (or a verb used for nothing else), lest it catch an
-  unrelated request ("leg im Wohnzimmer Musik auf" is not a hang-up).
+- `{device}` and `{destination}` match any words; the handler finds the
+  phone (or the number, phone or recent caller a transfer or a call goes to)
+  and says when nothing has that name. Only the first way a sentence matches
+  reaches the handler, so the sentences with both come first in their list,
+  and the dial handler leaves out "back" around a name itself.
+- Every trigger whose sentences match runs: no two intents' sentences may
+  match the same words, else both act.
+- A trigger comes before every other sentence, so every sentence with a
+  wildcard also has a word for a call or a phone (or a verb used for nothing
+  else: "call", "dial", "ruf ... an", "bel"), lest it catch an unrelated
+  request ("leg im Wohnzimmer Musik auf" is not a hang-up).
 - Triggers run before any conversation agent of a pipeline, LLM agents too:
   these sentences are always handled by Home Assistant itself.
 - A sentence must match a template (no fuzzy matching), and Assist's debug

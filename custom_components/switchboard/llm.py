@@ -13,9 +13,13 @@ from .voice.targets import async_phones
 
 PROMPT = (
     "Use the switchboard tools for phone calls: list the calls to see who is"
-    " calling, then answer, decline or hang up. Without a device or call_id they"
-    " take the call that has rung longest; their reply says whom they reached."
-    " Count the missed calls to say how many went unanswered and who called last."
+    " calling, then answer, decline, hang up or transfer. Without a device or"
+    " call_id they take the call that has rung longest (transfer: the call in"
+    " progress); their reply says whom they reached. Transfer and dial take a"
+    " destination: a phone number with its country code, the name of another"
+    " Switchboard phone, or (dial) the name of someone who called lately; dial"
+    " without a destination calls back the last caller. Count the missed calls"
+    " to say how many went unanswered and who called last."
 )
 
 

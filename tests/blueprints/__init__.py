@@ -3,11 +3,14 @@
 `install_blueprints` puts the repository's blueprint files where Home
 Assistant looks for them, `use_blueprint` sets up one automation from one of
 them, and `answers_sent` reads off the simulator whether an answer reached the
-provider.
+provider. `until` and `ActivityWaits` follow an automation that waits on (for
+the keys a caller presses), which Home Assistant's own "wait until idle"
+would wait out.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 import shutil
@@ -15,9 +18,11 @@ from typing import Any, Final
 
 from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.const import STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import EventBus, HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
 
+from custom_components.switchboard.const import EVENT_CALL_ACTIVITY
 from tests.contract.harness import Harness
 from tests.contract.providers.genesys import OPERATIONS, GenesysHarness
 from tests.contract.providers.graph import ANSWER as GRAPH_ANSWER, GraphHarness
@@ -101,6 +106,38 @@ def answers_sent(harness: Harness, call_id: str) -> list[SimRequest]:
                 ),
             )
     raise AssertionError(f"no answer check for {harness.provider}")
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait until `condition` holds, at most `seconds`.
+
+    For what nothing announces (a request the simulator received, an
+    automation's run count) while an automation waits on: looked at again
+    every few milliseconds.
+    """
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - nothing to await instead
+            await asyncio.sleep(0.01)
+
+
+class ActivityWaits:
+    """How often something started listening for Switchboard's call activity.
+
+    An automation that waits for the keys of a call listens anew for each
+    wait, so a test knows when the automation is waiting again.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Count from now on."""
+        self.count = 0
+        listen = EventBus.async_listen
+
+        def _counted(bus: EventBus, event_type: Any, *args: Any, **kwargs: Any) -> Any:
+            if event_type == EVENT_CALL_ACTIVITY:
+                self.count += 1
+            return listen(bus, event_type, *args, **kwargs)
+
+        monkeypatch.setattr(EventBus, "async_listen", _counted)
 
 
 def _matching(

@@ -48,9 +48,16 @@ class Phones:
 
     def put_kitchen_in(self, area_name: str) -> None:
         """Put the kitchen phone in the area `area_name` (made if new)."""
+        self._put_in(self.kitchen, area_name)
+
+    def put_front_desk_in(self, area_name: str) -> None:
+        """Put the front desk line in the area `area_name` (made if new)."""
+        self._put_in(self.front_desk, area_name)
+
+    def _put_in(self, device_id: str, area_name: str) -> None:
         areas = ar.async_get(self.hass)
         area = areas.async_get_area_by_name(area_name) or areas.async_create(area_name)
-        dr.async_get(self.hass).async_update_device(self.kitchen, area_id=area.id)
+        dr.async_get(self.hass).async_update_device(device_id, area_id=area.id)
 
     def expose_kitchen(self, exposed: bool) -> None:
         """Expose the kitchen's Call sensor to Assist, or not."""

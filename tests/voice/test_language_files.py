@@ -13,6 +13,11 @@ import probatio as vol
 import pytest
 
 from custom_components.switchboard.hub import _ERROR_KEYS
+from custom_components.switchboard.voice.destinations import (
+    means_last_caller,
+    spoken_number,
+    strip_back,
+)
 from custom_components.switchboard.voice.handlers import _SAME_REASON, HANDLERS
 from custom_components.switchboard.voice.phrases import (
     ERRORS,
@@ -75,3 +80,46 @@ def test_the_readme_lists_exactly_the_sentences() -> None:
         for sentence in intent_sentences
     }
     assert listed == sentences
+
+
+def test_back_is_left_out_around_a_name() -> None:
+    phrases = read_phrases(SENTENCES_DIR / "en.yaml")
+    assert strip_back("back Pizza Place back", phrases) == "Pizza Place"
+    assert strip_back("Back", phrases) == ""
+    nl = read_phrases(SENTENCES_DIR / "nl.yaml")
+    assert strip_back("Pizza Place terug", nl) == "Pizza Place"
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "number"),
+    [
+        ("en", "+1 (555) 0100-002", "+15550100002"),
+        ("en", "plus 1 555 0100 002", "+15550100002"),
+        ("fr", "le 06 12 34 56 78", "0612345678"),
+        ("es", "más 34 600 000 000", "+34600000000"),
+        ("de", "0 30 / 123 45", "03012345"),
+        ("en", "Pizza Place", None),
+        ("en", "555 Pizza", None),
+        ("en", "7", None),
+    ],
+)
+def test_a_number_said_aloud(language: str, said: str, number: str | None) -> None:
+    phrases = read_phrases(SENTENCES_DIR / f"{language}.yaml")
+    assert spoken_number(said, phrases) == number
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "the last caller"),
+        ("en", ""),
+        ("de", "den letzten Anrufer"),
+        ("fr", "le dernier appelant"),
+        ("es", "último que llamó"),
+        ("nl", "de laatste beller"),
+    ],
+)
+def test_the_last_caller_said(language: str, said: str) -> None:
+    phrases = read_phrases(SENTENCES_DIR / f"{language}.yaml")
+    assert means_last_caller(said, phrases)
+    assert not means_last_caller("Pizza Place", phrases)

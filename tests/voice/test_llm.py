@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import llm
+from homeassistant.helpers import intent, llm
 from homeassistant.util import dt as dt_util
 import probatio as vol
+import pytest
 
+from custom_components.switchboard.providers.model import CallAction
 from tests.const import CALLER
 from tests.contract.harness import CALLER_NAME, SECOND_CALLER
 from tests.helpers import KITCHEN_SENSOR, SENSOR, state_of
@@ -185,3 +187,102 @@ async def test_the_missed_calls_tool(hass: HomeAssistant, phones: Phones) -> Non
         counter.attributes["last_missed_at"]
     )
     assert commands(phones.harness, call_id) == []
+
+
+TRANSFER_TOOL = "switchboard__transfer_call"
+DIAL_TOOL = "switchboard__dial"
+
+
+async def test_the_transfer_and_dial_tools(hass: HomeAssistant, phones: Phones) -> None:
+    api = await assist_api(hass)
+    tools = {tool.name: tool for tool in api.tools}
+    transfer, dial = tools[TRANSFER_TOOL], tools[DIAL_TOOL]
+    for tool in (transfer, dial):
+        assert tool.integration == "switchboard"
+        assert tool.description
+        assert not tool.annotations.read_only
+    parameters = vol.to_openapi(
+        transfer.parameters, custom_serializer=api.custom_serializer
+    )
+    assert set(parameters["properties"]) == {"destination", "device", "call_id"}
+    assert parameters["required"] == ["destination"]
+    assert "number" in parameters["properties"]["destination"]["description"]
+    parameters = vol.to_openapi(
+        dial.parameters, custom_serializer=api.custom_serializer
+    )
+    # A new call: no call_id; without a destination, the last caller.
+    assert set(parameters["properties"]) == {"destination", "device"}
+    assert not parameters.get("required")
+    assert "last caller" in parameters["properties"]["destination"]["description"]
+    assert "transfer" in api.api_prompt
+    assert "calls back the last caller" in api.api_prompt
+
+
+async def test_transfer_and_dial_as_an_llm_calls_them(
+    hass: HomeAssistant, phones: Phones
+) -> None:
+    api = await assist_api(hass)
+    call_id = await phones.harness.ring(CALLER, CALLER_NAME)
+    await phones.harness.act("answer_call")
+    await phones.harness.settle()
+
+    # The way an LLM writes a number, and the other phone by name.
+    moved = await call_tool(
+        api, TRANSFER_TOOL, destination="Kitchen phone", call_id=call_id
+    )
+    assert (
+        said(moved) == f"Transferred {CALLER_NAME} on Front desk line to Kitchen phone."
+    )
+    assert moved["speech_slots"]["call_id"] == call_id
+    assert moved["data"]["success"][0]["name"] == "Front desk line"
+    assert [
+        (command.call_id, command.argument)
+        for command in phones.harness.sent(CallAction.TRANSFER)
+    ] == [(call_id, "+15550100002")]
+
+    placed = await call_tool(api, DIAL_TOOL, destination="+15550100777")
+    assert said(placed) == "Calling +15550100777 from Front desk line."
+    new_call = placed["speech_slots"]["call_id"]
+    assert placed["speech_slots"]["state"] == "dialing"
+    assert placed["speech_slots"]["direction"] == "outgoing"
+    assert placed["speech_slots"]["caller_number"] == "+15550100777"
+    await phones.harness.settle()
+    assert new_call in {
+        call.call_id for call in phones.harness.entry.runtime_data.calls.live_calls()
+    }
+
+    # No destination: the last caller, from the phone they called.
+    missed = await phones.ring_kitchen(SECOND_CALLER, SECOND_CALLER_NAME)
+    await phones.harness.abandon(missed)
+    await phones.harness.settle()
+    back = await call_tool(api, DIAL_TOOL)
+    assert said(back) == f"Calling {SECOND_CALLER_NAME} from Kitchen phone."
+    assert back["data"]["success"][0]["name"] == "Kitchen phone"
+
+
+async def test_transfer_and_dial_tell_the_llm_what_went_wrong(
+    hass: HomeAssistant, phones: Phones
+) -> None:
+    api = await assist_api(hass)
+    nothing = await call_tool(api, TRANSFER_TOOL, destination="+15550100777")
+    assert nothing["response_type"] == "error"
+    assert nothing["data"]["code"] == "no_valid_targets"
+    assert said(nothing) == "There is no call to transfer."
+    nobody = await call_tool(api, DIAL_TOOL, destination="Grace Hopper")
+    assert nobody["data"]["code"] == "no_valid_targets"
+    assert said(nobody) == (
+        "I don't know a phone or a recent caller called Grace Hopper. Say a name"
+        " or a number."
+    )
+    phones.harness.refuse_next(CallAction.DIAL, 403)
+    refused = await call_tool(api, DIAL_TOOL, destination="+15550100777")
+    assert refused["data"]["code"] == "failed_to_handle"
+    assert said(refused) == (
+        "Could not call +15550100777 from Front desk line. The Telnyx account"
+        " lacks the permission for that."
+    )
+    assert state_of(hass, SENSOR).state == "idle"
+    # A transfer needs its destination: refused before anything is asked.
+    with pytest.raises(intent.InvalidSlotInfo):
+        await api.async_call_tool(llm.ToolInput(TRANSFER_TOOL, {}))
+    assert phones.harness.sent(CallAction.TRANSFER) == []

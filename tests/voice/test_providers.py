@@ -15,12 +15,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.switchboard.providers.model import CallAction
 from tests.const import CALLER
-from tests.contract.harness import CALLER_NAME, Fault, Harness
+from tests.contract.harness import CALLER_NAME, Capability, Command, Fault, Harness
 from tests.contract.providers import (
     FAULT_CASES,
     NOT_REJECTING_PROVIDERS,
     REJECTING_PROVIDERS,
+    capable,
 )
 from tests.contract.providers.webex import WebexHarness
 from tests.fixtures.webex import WEBEX_APP
@@ -233,3 +235,105 @@ async def test_a_call_on_several_phones_is_answered_where_the_user_speaks(
     await voice.settle()
     assert state_of(hass, app_sensor).state == "talking"
     assert state_of(hass, voice.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", capable(Capability.TRANSFER), indirect=True)
+async def test_transfer(hass: HomeAssistant, voice: Harness) -> None:
+    call_id = await voice.ring()
+    await voice.act("answer_call")
+    await voice.settle()
+    assert await say(hass, f"transfer the call to {voice.transfer_to}") == (
+        f"Transferred {caller_said(voice)} on {voice.device_name} to"
+        f" {voice.transfer_to}."
+    )
+    assert voice.sent(CallAction.TRANSFER) == [
+        Command(CallAction.TRANSFER, call_id, voice.transfer_to)
+    ]
+    await voice.complete_transfer(call_id)
+    assert state_of(hass, voice.sensor).state == "idle"
+    assert state_of(hass, voice.last_call).attributes["outcome"] == "transferred"
+
+
+@pytest.mark.parametrize("harness", capable(Capability.DIAL), indirect=True)
+async def test_dial(hass: HomeAssistant, voice: Harness) -> None:
+    reply = await say(hass, f"call {voice.dial_to} from the {voice.device_name}")
+    assert reply == f"Calling {voice.dial_to} from {voice.device_name}."
+    assert voice.sent(CallAction.DIAL) == [
+        Command(CallAction.DIAL, None, voice.dial_to)
+    ]
+    await voice.settle()
+    sensor = state_of(hass, voice.sensor)
+    assert sensor.state == "dialing"
+    assert sensor.attributes["direction"] == "outgoing"
+    await voice.pickup(sensor.attributes["call_id"])
+    assert state_of(hass, voice.sensor).state == "talking"
+    assert await say(hass, "hang up") == (
+        f"Ended the call with {voice.dial_to} on {voice.device_name}."
+    )
+
+
+@pytest.mark.parametrize(
+    "harness",
+    [key for key in capable(Capability.DIAL) if key != "graph"],
+    indirect=True,
+)
+async def test_call_back_the_last_caller(hass: HomeAssistant, voice: Harness) -> None:
+    call_id = await voice.ring()
+    await voice.abandon(call_id)
+    await voice.settle()
+    assert await say(hass, "call back the last caller") == (
+        f"Calling {caller_said(voice)} from {voice.device_name}."
+    )
+    assert voice.sent(CallAction.DIAL) == [Command(CallAction.DIAL, None, CALLER)]
+
+
+@pytest.mark.parametrize("harness", ["graph"], indirect=True)
+async def test_call_back_a_number_from_teams(
+    hass: HomeAssistant, voice: Harness
+) -> None:
+    # A Teams bot calls a number only from an application instance, an option
+    # voice cannot give: the reply says what to use instead.
+    call_id = await voice.ring()
+    await voice.abandon(call_id)
+    await voice.settle()
+    assert await say(hass, "call back the last caller") == (
+        f"Could not call {caller_said(voice)} from {voice.device_name}."
+        f" {provider_name(voice)} needs more than a number for that. Use the"
+        " switchboard.dial action with its options."
+    )
+    assert voice.sent(CallAction.DIAL) == []
+    assert state_of(hass, voice.sensor).state == "idle"
+
+
+@pytest.mark.parametrize("harness", ["graph"], indirect=True)
+async def test_a_phone_without_a_number_is_no_destination(
+    hass: HomeAssistant, voice: Harness
+) -> None:
+    # A Teams calling bot has no number of its own.
+    assert await say(hass, f"call the {voice.device_name}") == (
+        f"{voice.device_name} has no number to call."
+    )
+    call_id = await voice.ring()
+    await voice.act("answer_call")
+    await voice.settle()
+    assert await say(hass, f"transfer the call to the {voice.device_name}") == (
+        f"{caller_said(voice)} is already on {voice.device_name}."
+    )
+    assert voice.sent(CallAction.DIAL) == []
+    assert voice.sent(CallAction.TRANSFER) == []
+    assert state_of(hass, voice.sensor).attributes["call_id"] == call_id
+
+
+@pytest.mark.parametrize("harness", ["webex"], indirect=True)
+async def test_no_transfer_to_another_endpoint_of_the_same_line(
+    hass: HomeAssistant, voice: Harness
+) -> None:
+    # The desk phone and the app are two endpoints of one Webex line.
+    call_id = await voice.ring()
+    await voice.act("answer_call")
+    await voice.settle()
+    assert await say(hass, f"transfer the call to the {WEBEX_APP}") == (
+        f"{CALLER_NAME} is already on {voice.device_name}."
+    )
+    assert voice.sent(CallAction.TRANSFER) == []
+    assert state_of(hass, voice.sensor).attributes["call_id"] == call_id

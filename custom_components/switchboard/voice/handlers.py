@@ -8,6 +8,9 @@ an LLM reads it.
 
 Adding an intent is one handler class here, in HANDLERS, and its sentences
 and replies in each language file.
+
+Transfer and dial take a destination (voice/destinations.py): a number said
+aloud, another phone's name, or, for a call, someone who called lately.
 """
 
 from __future__ import annotations
@@ -29,7 +32,15 @@ import probatio as vol
 from ..calls import HANGUP_ORDER
 from ..hub import SwitchboardHub
 from ..providers.kernel.memory import BoundedSet
-from ..providers.model import Call, CallAction, CallState
+from ..providers.model import ARG_TO, Call, CallAction, CallState
+from .destinations import (
+    Destination,
+    Unresolved,
+    async_resolve,
+    last_caller,
+    means_last_caller,
+    strip_back,
+)
 from .phrases import Phrases, async_get_phrases, phrases_for
 from .targets import (
     MissedCalls,
@@ -37,6 +48,7 @@ from .targets import (
     async_find_phones,
     async_missed_calls,
     async_phones,
+    async_recent_callers,
 )
 
 INTENT_ANSWER_CALL: Final = "SwitchboardAnswerCall"
@@ -44,9 +56,12 @@ INTENT_REJECT_CALL: Final = "SwitchboardRejectCall"
 INTENT_HANG_UP_CALL: Final = "SwitchboardHangUpCall"
 INTENT_LIST_CALLS: Final = "SwitchboardListCalls"
 INTENT_MISSED_CALLS: Final = "SwitchboardMissedCalls"
+INTENT_TRANSFER_CALL: Final = "SwitchboardTransferCall"
+INTENT_DIAL: Final = "SwitchboardDial"
 
 SLOT_DEVICE: Final = "device"
 SLOT_CALL_ID: Final = "call_id"
+SLOT_DESTINATION: Final = "destination"
 
 # Calls voice has acted on, remembered until the provider's events catch up.
 REMEMBERED_CALLS = 256
@@ -57,8 +72,14 @@ _SAME_REASON: Final = {
     "no_call_to_answer": "call_ended",
     "no_call_to_reject": "call_ended",
     "no_call_to_hangup": "call_ended",
+    "no_call_to_transfer": "call_ended",
     "action_not_allowed": "refused_now",
+    # Voice gives a transfer or a call only its destination.
+    "invalid_option": "invalid_destination",
+    "missing_option": "needs_options",
 }
+# The hub's error for an action the provider does not have.
+_NOT_SUPPORTED: Final = "action_not_supported"
 # Hang-up ends the call the user is in before one that only rings.
 _NEVER: Final = datetime.max.replace(tzinfo=UTC)
 _LONG_AGO: Final = datetime.min.replace(tzinfo=UTC)
@@ -94,6 +115,32 @@ _MEMORY: HassKey[VoiceMemory] = HassKey("switchboard_voice")
 def voice_memory(hass: HomeAssistant) -> VoiceMemory:
     """Return what voice remembers in this Home Assistant."""
     return hass.data.setdefault(_MEMORY, VoiceMemory())
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One request as a handler takes it: where to act, and what was said."""
+
+    # The exposed phones to act on: the ones named, if a phone was named.
+    phones: list[Phone]
+    # Every phone, exposed or not (a destination may be any of them).
+    everyone: list[Phone]
+    named: bool
+    call_id: str | None
+    # The area of the satellite or device that asked.
+    area_id: str | None
+    memory: VoiceMemory
+    slots: dict[str, Any]
+
+    def slot(self, name: str) -> str | None:
+        """Return the value of slot `name`, if given."""
+        value = self.slots.get(name, {}).get("value")
+        return str(value) if value is not None else None
+
+    @property
+    def exposed(self) -> list[Phone]:
+        """Every phone exposed to the assistant that asks."""
+        return [phone for phone in self.everyone if phone.exposed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +248,13 @@ class Reply:
         """List phones by name, each once."""
         return self.phrases.join(dict.fromkeys(phone.name for phone in phones))
 
+    def failure(self, err: HomeAssistantError, phone: Phone, not_supported: str) -> str:
+        """Say why the hub refused an action on `phone`."""
+        key = err.translation_key or ""
+        if key == _NOT_SUPPORTED:
+            key = not_supported
+        return self.phrases.reason(_SAME_REASON.get(key, key), phone.hub.provider_name)
+
     def about(self, found: PhoneCall) -> None:
         """Tell an LLM which call on which phone the response is about."""
         self.response.async_set_results(
@@ -292,35 +346,33 @@ class SwitchboardIntentHandler(intent.IntentHandler):
             return reply.refuse(
                 intent.IntentResponseErrorCode.NO_VALID_TARGETS, "no_phones"
             )
-        return await self.async_handle_phones(
-            reply,
-            exposed,
+        everyone = async_phones(hass, intent_obj.assistant)
+        ask = Ask(
+            phones=exposed,
+            everyone=everyone,
             named=bool(spoken),
             call_id=slots.get(SLOT_CALL_ID, {}).get("value"),
             area_id=_requesting_area(hass, intent_obj),
             memory=voice_memory(hass),
+            slots=slots,
         )
+        return await self.async_handle_phones(reply, ask)
 
     async def async_handle_phones(
-        self,
-        reply: Reply,
-        phones: list[Phone],
-        *,
-        named: bool,
-        call_id: str | None,
-        area_id: str | None,
-        memory: VoiceMemory,
+        self, reply: Reply, ask: Ask
     ) -> intent.IntentResponse:
-        """Handle the intent on `phones` (exposed; the named ones if `named`)."""
+        """Handle the intent on `ask.phones` (exposed; the named ones if named)."""
         raise NotImplementedError
 
 
 class CallActionHandler(SwitchboardIntentHandler):
-    """Answer, reject or hang up one call."""
+    """Answer, reject, hang up or transfer one call."""
 
     action: ClassVar[CallAction]
     done: ClassVar[str]
     failed: ClassVar[str]
+    # The reason said when the provider does not have the action.
+    not_supported: ClassVar[str] = _NOT_SUPPORTED
 
     def candidates(
         self, calls: list[PhoneCall], memory: VoiceMemory
@@ -338,26 +390,39 @@ class CallActionHandler(SwitchboardIntentHandler):
         """Remember that the provider agreed to act on `call`."""
         memory.ended.add(call.call_id)
 
-    def said_done(self, reply: Reply, found: PhoneCall, others: list[PhoneCall]) -> str:
+    def prepare(
+        self, reply: Reply, ask: Ask, found: PhoneCall
+    ) -> tuple[dict[str, Any], dict[str, str]] | Unresolved:
+        """Return the action's arguments and what the replies say of them.
+
+        Or why the action cannot be asked for on `found`.
+        """
+        del reply, ask, found
+        return {}, {}
+
+    def said_done(
+        self,
+        reply: Reply,
+        found: PhoneCall,
+        others: list[PhoneCall],
+        values: dict[str, str],
+    ) -> str:
         """Say what was done."""
         del others
         return reply.text(
-            self.done, caller=reply.caller(found.call), device=found.phone.name
+            self.done,
+            caller=reply.caller(found.call),
+            device=found.phone.name,
+            **values,
         )
 
     @override
     async def async_handle_phones(
-        self,
-        reply: Reply,
-        phones: list[Phone],
-        *,
-        named: bool,
-        call_id: str | None,
-        area_id: str | None,
-        memory: VoiceMemory,
+        self, reply: Reply, ask: Ask
     ) -> intent.IntentResponse:
+        phones, named, call_id, memory = ask.phones, ask.named, ask.call_id, ask.memory
         async with memory.lock:
-            calls = live_calls(phones, area_id)
+            calls = live_calls(phones, ask.area_id)
             candidates = self.candidates(calls, memory)
             if call_id is not None:
                 if not any(found.call.call_id == call_id for found in calls):
@@ -374,25 +439,34 @@ class CallActionHandler(SwitchboardIntentHandler):
                 )
                 return reply.response
             found, others = candidates[0], candidates[1:]
+            prepared = self.prepare(reply, ask, found)
+            if isinstance(prepared, Unresolved):
+                return reply.refuse(
+                    intent.IntentResponseErrorCode.NO_VALID_TARGETS,
+                    prepared.key,
+                    **prepared.values,
+                )
+            options, values = prepared
             try:
                 await found.phone.hub.async_act(
-                    found.phone.device, self.action, found.call.call_id
+                    found.phone.device,
+                    self.action,
+                    found.call.call_id,
+                    options or None,
                 )
             except HomeAssistantError as err:
-                key = err.translation_key or ""
                 reply.about(found)
                 return reply.refuse(
                     intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                     self.failed,
                     caller=reply.caller(found.call),
                     device=found.phone.name,
-                    reason=reply.phrases.reason(
-                        _SAME_REASON.get(key, key), found.phone.hub.provider_name
-                    ),
+                    reason=reply.failure(err, found.phone, self.not_supported),
+                    **values,
                 )
             self.remember(memory, found.call)
         reply.about(found)
-        reply.response.async_set_speech(self.said_done(reply, found, others))
+        reply.response.async_set_speech(self.said_done(reply, found, others, values))
         return reply.response
 
 
@@ -416,9 +490,15 @@ class AnswerCallHandler(CallActionHandler):
         memory.answered.add(call.call_id)
 
     @override
-    def said_done(self, reply: Reply, found: PhoneCall, others: list[PhoneCall]) -> str:
+    def said_done(
+        self,
+        reply: Reply,
+        found: PhoneCall,
+        others: list[PhoneCall],
+        values: dict[str, str],
+    ) -> str:
         if not others:
-            return super().said_done(reply, found, others)
+            return super().said_done(reply, found, others, values)
         return reply.text(
             "answered_first",
             caller=reply.caller(found.call),
@@ -493,18 +573,12 @@ class ListCallsHandler(SwitchboardIntentHandler):
 
     @override
     async def async_handle_phones(
-        self,
-        reply: Reply,
-        phones: list[Phone],
-        *,
-        named: bool,
-        call_id: str | None,
-        area_id: str | None,
-        memory: VoiceMemory,
+        self, reply: Reply, ask: Ask
     ) -> intent.IntentResponse:
+        phones, named, call_id, memory = ask.phones, ask.named, ask.call_id, ask.memory
         calls = [
             found
-            for found in live_calls(phones, area_id)
+            for found in live_calls(phones, ask.area_id)
             if found.call.call_id not in memory.ended
             and call_id in (None, found.call.call_id)
         ]
@@ -549,15 +623,9 @@ class MissedCallsHandler(SwitchboardIntentHandler):
 
     @override
     async def async_handle_phones(
-        self,
-        reply: Reply,
-        phones: list[Phone],
-        *,
-        named: bool,
-        call_id: str | None,
-        area_id: str | None,
-        memory: VoiceMemory,
+        self, reply: Reply, ask: Ask
     ) -> intent.IntentResponse:
+        phones, named = ask.phones, ask.named
         counted = async_missed_calls(reply.hass, phones)
         reply.response.response_type = intent.IntentResponseType.QUERY_ANSWER
         reply.response.async_set_speech_slots(
@@ -571,6 +639,215 @@ class MissedCallsHandler(SwitchboardIntentHandler):
         if named:
             return reply.speak("no_missed_on", device=reply.phones(phones))
         return reply.speak("no_missed")
+
+
+class TransferCallHandler(CallActionHandler):
+    """Send the call in progress on to a number or another phone (blind)."""
+
+    intent_type = INTENT_TRANSFER_CALL
+    key = "transfer_call"
+    title = "Transfer a phone call"
+    description = (
+        "Transfers a phone call (blind) to the destination given: the call in"
+        " progress, else one on hold or ringing, on any exposed phone or on the"
+        " device given. Says whom it transferred where."
+    )
+    annotations = ToolAnnotations()
+    action = CallAction.TRANSFER
+    done = "transferred"
+    failed = "transfer_failed"
+    not_supported = "transfer_not_supported"
+
+    @property
+    @override
+    def slot_schema(self) -> dict[Any, Any]:
+        return {
+            vol.Required(
+                SLOT_DESTINATION,
+                description=(
+                    "Where the call goes: a phone number (digits, with + and the"
+                    " country code), the name of another Switchboard phone, or an"
+                    " address the provider takes as it is (a SIP URI, an e-mail"
+                    " address, a Teams user's id)."
+                ),
+            ): intent.non_empty_string,
+            **super().slot_schema,
+        }
+
+    @override
+    def candidates(
+        self, calls: list[PhoneCall], memory: VoiceMemory
+    ) -> list[PhoneCall]:
+        """Return the calls not ended, in progress first, transferable ones first.
+
+        A call that cannot be transferred comes last, so that the reply says
+        why when it is the only one.
+        """
+        live = [found for found in calls if found.call.call_id not in memory.ended]
+
+        def _rank(found: PhoneCall) -> tuple[bool, int]:
+            state = (
+                0
+                if found.call.call_id in memory.answered
+                else HANGUP_ORDER.index(found.call.state)
+            )
+            return (CallAction.TRANSFER not in found.call.actions, state)
+
+        return sorted(live, key=_rank)
+
+    @override
+    def nothing(self, reply: Reply, phones: list[Phone], *, named: bool) -> str:
+        if named:
+            return reply.text("no_call_to_transfer_on", device=reply.phones(phones))
+        return reply.text("no_call_to_transfer")
+
+    @override
+    def remember(self, memory: VoiceMemory, call: Call) -> None:
+        # The call stays on the phone until the provider says it went on,
+        # and stays if the destination does not take it.
+        del memory, call
+
+    @override
+    def prepare(
+        self, reply: Reply, ask: Ask, found: PhoneCall
+    ) -> tuple[dict[str, Any], dict[str, str]] | Unresolved:
+        spoken = ask.slot(SLOT_DESTINATION) or ""
+        # Not to the line the call is on (or one of its number): the others.
+        here = [p for p in ask.everyone if _same_line(p, found.phone)]
+        resolved = async_resolve(
+            reply.hass,
+            spoken,
+            reply.phrases,
+            phones=[p for p in ask.everyone if p not in here],
+        )
+        if isinstance(resolved, Unresolved):
+            if resolved.key == "unknown_destination" and async_find_phones(
+                reply.hass, here, spoken, reply.phrases
+            ):
+                return Unresolved(
+                    "already_on",
+                    {"caller": reply.caller(found.call), "device": found.phone.name},
+                )
+            return resolved
+        return {ARG_TO: resolved.address}, {"destination": resolved.shown}
+
+
+class DialHandler(SwitchboardIntentHandler):
+    """Call a number, another phone or someone who called; or call back."""
+
+    intent_type = INTENT_DIAL
+    key = "dial"
+    title = "Place a phone call"
+    description = (
+        "Places a phone call to the destination given (a number, another"
+        " Switchboard phone, or someone who called lately, by name), or, without"
+        " a destination, calls back the last caller. It calls from the device"
+        " given, else from the phone the caller called, else from an exposed"
+        " phone. Says whom it calls from which phone; the call starts dialing."
+    )
+    annotations = ToolAnnotations()
+    takes_call_id = False
+
+    @property
+    @override
+    def slot_schema(self) -> dict[Any, Any]:
+        return {
+            vol.Optional(
+                SLOT_DESTINATION,
+                description=(
+                    "Whom to call: a phone number (digits, with + and the country"
+                    " code), the name of another Switchboard phone, the name of"
+                    " someone who called lately, or an address the provider takes"
+                    " as it is. Leave out to call back the last caller."
+                ),
+            ): intent.non_empty_string,
+            **super().slot_schema,
+        }
+
+    @override
+    async def async_handle_phones(
+        self, reply: Reply, ask: Ask
+    ) -> intent.IntentResponse:
+        found = self._destination(reply, ask)
+        if isinstance(found, Unresolved):
+            return reply.refuse(
+                intent.IntentResponseErrorCode.NO_VALID_TARGETS,
+                found.key,
+                **found.values,
+            )
+        line = _line(ask, found)
+        if line is None:
+            return reply.refuse(
+                intent.IntentResponseErrorCode.NO_VALID_TARGETS,
+                "no_other_phone",
+                destination=found.shown,
+            )
+        try:
+            call = await line.hub.async_dial(line.device, {ARG_TO: found.address})
+        except HomeAssistantError as err:
+            return reply.refuse(
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                "dial_failed",
+                destination=found.shown,
+                device=line.name,
+                reason=reply.failure(err, line, "dial_not_supported"),
+            )
+        reply.about(PhoneCall(line, call))
+        return reply.speak("calling", destination=found.shown, device=line.name)
+
+    def _destination(self, reply: Reply, ask: Ask) -> Destination | Unresolved:
+        """Whom to call: the one named, else the last caller."""
+        phrases = reply.phrases
+        spoken = strip_back(ask.slot(SLOT_DESTINATION) or "", phrases)
+        callers = async_recent_callers(reply.hass, ask.exposed)
+        if not means_last_caller(spoken, phrases):
+            return async_resolve(
+                reply.hass, spoken, phrases, phones=ask.everyone, callers=callers
+            )
+        if ask.named:
+            # "Call back the last caller on the kitchen phone": that phone's.
+            callers = async_recent_callers(reply.hass, ask.phones)
+        if (last := last_caller(callers)) is not None:
+            return last
+        if ask.named:
+            return Unresolved("no_last_caller_on", {"device": reply.phones(ask.phones)})
+        return Unresolved("no_last_caller")
+
+
+def _same_line(phone: Phone, other: Phone) -> bool:
+    """Tell whether two phones are one, or lines of the same number."""
+    return phone.device_entry_id == other.device_entry_id or (
+        phone.device.number is not None and phone.device.number == other.device.number
+    )
+
+
+def _is_line_of(phone: Phone, destination: Destination) -> bool:
+    """Tell whether calling `destination` from `phone` would call itself."""
+    if destination.phone is not None and _same_line(phone, destination.phone):
+        return True
+    return phone.device.number is not None and phone.device.number == (
+        destination.address
+    )
+
+
+def _line(ask: Ask, destination: Destination) -> Phone | None:
+    """Return the phone to call from: named, else the one called, else near.
+
+    The phone the destination is, or shares its number, is never one: a
+    phone does not call itself.
+    """
+    lines = [phone for phone in ask.phones if not _is_line_of(phone, destination)]
+    if not lines:
+        return None
+    preferred: list[Phone] = []
+    if not ask.named and destination.called in lines:
+        preferred.append(destination.called)
+    preferred.extend(
+        phone for phone in lines if ask.area_id and phone.area_id == ask.area_id
+    )
+    preferred.extend(sorted(lines, key=lambda phone: not phone.can_dial))
+    # One that cannot dial only when none can: the reply then says so.
+    return next((phone for phone in preferred if phone.can_dial), preferred[0])
 
 
 def _missed(reply: Reply, count: int) -> str:
@@ -642,4 +919,6 @@ HANDLERS: Final[tuple[SwitchboardIntentHandler, ...]] = (
     HangUpCallHandler(),
     ListCallsHandler(),
     MissedCallsHandler(),
+    TransferCallHandler(),
+    DialHandler(),
 )

@@ -60,6 +60,21 @@ REPLIES: Final[Mapping[str, frozenset[str]]] = {
         "missed_item": ("count", "device"),
         "missed_many": ("devices",),
         "missed_many_last": ("devices", "caller", "device"),
+        "or": (),
+        "transferred": ("caller", "device", "destination"),
+        "transfer_failed": ("caller", "device", "destination", "reason"),
+        "no_call_to_transfer": (),
+        "no_call_to_transfer_on": ("device",),
+        "calling": ("destination", "device"),
+        "dial_failed": ("destination", "device", "reason"),
+        "unknown_destination": ("name",),
+        "unknown_person": ("name",),
+        "ambiguous": ("name", "choices"),
+        "no_number": ("device",),
+        "no_last_caller": (),
+        "no_last_caller_on": ("device",),
+        "no_other_phone": ("destination",),
+        "already_on": ("caller", "device"),
     }.items()
 }
 # Why an action failed, by the translation key of the hub's error.
@@ -73,9 +88,16 @@ ERRORS: Final[Mapping[str, frozenset[str]]] = {
         "call_ended",
         "refused_now",
         "action_not_supported",
+        "transfer_not_supported",
+        "dial_not_supported",
+        "invalid_destination",
+        "needs_options",
         "provider_error",
     )
 }
+# Words that help read a destination: "plus" for the + of a number, "back"
+# around a name ("call Ada back"), and the ways to say the last caller.
+WORDS: Final = ("plus", "back", "last_caller")
 
 _DATA: HassKey[dict[str, Phrases]] = HassKey("switchboard_phrases")
 _LOCK: HassKey[asyncio.Lock] = HassKey("switchboard_phrases_lock")
@@ -109,6 +131,9 @@ FILE_SCHEMA: Final = vol.Schema(
         vol.Required("filler"): [str],
         vol.Required("replies"): _fills(REPLIES),
         vol.Required("errors"): _fills(ERRORS),
+        vol.Required("words"): vol.Schema(
+            {vol.Required(key): [vol.All(str, vol.Length(min=1))] for key in WORDS}
+        ),
     }
 )
 
@@ -128,6 +153,10 @@ class Phrases:
     filler: frozenset[str]
     replies: Mapping[str, str]
     errors: Mapping[str, str]
+    # Each normalized, without filler (see WORDS).
+    plus: frozenset[str]
+    back: frozenset[str]
+    last_caller: frozenset[str]
 
     def say(self, key: str, **values: object) -> str:
         """Return reply `key` with its placeholders filled."""
@@ -138,12 +167,12 @@ class Phrases:
         known = self.errors.get(error_key or "")
         return (known or self.errors["provider_error"]).format(provider=provider)
 
-    def join(self, items: Iterable[str]) -> str:
-        """Join `items` as a list: "a, b and c"."""
+    def join(self, items: Iterable[str], conjunction: str = "and") -> str:
+        """Join `items` as a list: "a, b and c" (or "a, b or c")."""
         *first, last = list(items) or [""]
         if not first:
             return last
-        return f"{', '.join(first)} {self.replies['and']} {last}"
+        return f"{', '.join(first)} {self.replies[conjunction]} {last}"
 
     def without_filler(self, name: str) -> str:
         """Return a normalized name without this language's filler words."""
@@ -155,12 +184,23 @@ class Phrases:
 def read_phrases(path: Path) -> Phrases:
     """Read and check one language file (blocking: run it in the executor)."""
     data = FILE_SCHEMA(load_yaml_dict(path))
+    filler = frozenset(normalize(word) for word in data["filler"])
+
+    def _words(key: str) -> frozenset[str]:
+        return frozenset(
+            " ".join(word for word in normalize(said).split() if word not in filler)
+            for said in data["words"][key]
+        )
+
     return Phrases(
         language=data["language"],
         sentences={key: tuple(value) for key, value in data["sentences"].items()},
-        filler=frozenset(normalize(word) for word in data["filler"]),
+        filler=filler,
         replies=data["replies"],
         errors=data["errors"],
+        plus=_words("plus"),
+        back=_words("back"),
+        last_caller=_words("last_caller"),
     )
 
 

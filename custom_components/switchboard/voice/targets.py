@@ -3,14 +3,17 @@
 A phone is one Switchboard device of a loaded entry. Voice acts only on the
 phones whose Call sensor is exposed to the assistant that asks. A user names
 a phone by its device name, its area, or the name or an alias of its Call
-sensor.
+sensor. The phones' Missed calls and Last call sensors tell who called them
+lately (restored across restarts), so a user can call one of them back by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+import re
+from typing import Any
 
 from homeassistant.components.homeassistant.exposed_entities import (
     async_should_expose,
@@ -20,17 +23,21 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
-    entity_platform,
     entity_registry as er,
 )
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..devices import device_identifier
+from ..entity import DATA_ENTITIES
 from ..hub import SwitchboardHub
-from ..providers.model import Device
-from ..sensor import CALL_SENSOR, MissedCallsSensor
+from ..providers.model import CallAction, Device, Direction
+from ..sensor import CALL_SENSOR, LastCallSensor, MissedCallsSensor
 from .phrases import Phrases, normalize
+
+# "Name (number)", as the sensors show a caller with both.
+_NAME_AND_NUMBER = re.compile(r"(?P<name>.+) \((?P<number>[^()]+)\)")
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,11 @@ class Phone:
     area_id: str | None
     call_sensor: str
     exposed: bool
+
+    @property
+    def can_dial(self) -> bool:
+        """Tell whether the phone's provider places calls."""
+        return CallAction.DIAL in self.hub.provider.supported_actions
 
 
 def call_sensor_unique_id(hub: SwitchboardHub, device: Device) -> str:
@@ -105,6 +117,16 @@ def _moment(value: object) -> datetime | None:
     return dt_util.as_utc(moment) if moment else None
 
 
+def _sensor_of[S: MissedCallsSensor | LastCallSensor](
+    hass: HomeAssistant, phone: Phone, kind: type[S]
+) -> S | None:
+    """Return the phone's sensor of `kind`, if Home Assistant has added it."""
+    if (index := hass.data.get(DATA_ENTITIES)) is None:
+        return None
+    on_device = index.by_device.get((phone.hub.entry.entry_id, phone.device.device_id))
+    return next((e for e in on_device or () if isinstance(e, kind)), None)
+
+
 @callback
 def async_missed_calls(
     hass: HomeAssistant, phones: Sequence[Phone]
@@ -114,15 +136,9 @@ def async_missed_calls(
     Read from the counter itself, not its state: the count stands while the
     provider's event stream is down and the sensor shows unavailable.
     """
-    counters: dict[tuple[str, str], MissedCallsSensor] = {}
-    for platform in entity_platform.async_get_platforms(hass, DOMAIN):
-        for entity in platform.entities.values():
-            if isinstance(entity, MissedCallsSensor):
-                key = (entity.hub.entry.entry_id, entity.device.device_id)
-                counters[key] = entity
     found: list[MissedCalls] = []
     for phone in phones:
-        counter = counters.get((phone.hub.entry.entry_id, phone.device.device_id))
+        counter = _sensor_of(hass, phone, MissedCallsSensor)
         if counter is None or not isinstance(count := counter.native_value, int):
             continue  # Disabled, or not added yet.
         attributes = counter.extra_state_attributes or {}
@@ -136,6 +152,76 @@ def async_missed_calls(
             )
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCaller:
+    """Someone a phone was on a call with lately, with a number to call back."""
+
+    phone: Phone
+    name: str | None
+    number: str
+    at: datetime | None
+    # Whether they called (rather than were called).
+    incoming: bool
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _from_last_call(phone: Phone, attributes: dict[str, Any]) -> RecentCaller | None:
+    number = _text(attributes.get("remote_number"))
+    if number is None:
+        return None
+    return RecentCaller(
+        phone=phone,
+        name=_text(attributes.get("remote_name")),
+        number=number,
+        at=_moment(attributes.get("ended_at") or attributes.get("started_at")),
+        incoming=attributes.get("direction") == Direction.INCOMING.value,
+    )
+
+
+def _from_missed(phone: Phone, attributes: dict[str, Any]) -> RecentCaller | None:
+    caller = _text(attributes.get("last_caller"))
+    if caller is None:
+        return None
+    name: str | None = None
+    number = caller
+    if match := _NAME_AND_NUMBER.fullmatch(caller):
+        name, number = match["name"], match["number"]
+    elif not any(char.isdigit() for char in caller):
+        return None  # A name without a number: nothing to call.
+    return RecentCaller(
+        phone=phone,
+        name=name,
+        number=number,
+        at=_moment(attributes.get("last_missed_at")),
+        incoming=True,
+    )
+
+
+@callback
+def async_recent_callers(
+    hass: HomeAssistant, phones: Sequence[Phone]
+) -> list[RecentCaller]:
+    """Return who `phones` were on calls with lately, the newest first.
+
+    Each phone's last call, and the last caller it missed: what its Last call
+    and Missed calls sensors show, restored across restarts.
+    """
+    found: list[RecentCaller] = []
+    for phone in phones:
+        if (last := _sensor_of(hass, phone, LastCallSensor)) is not None and (
+            caller := _from_last_call(phone, dict(last.extra_state_attributes or {}))
+        ):
+            found.append(caller)
+        if (counter := _sensor_of(hass, phone, MissedCallsSensor)) is not None and (
+            caller := _from_missed(phone, dict(counter.extra_state_attributes or {}))
+        ):
+            found.append(caller)
+    return sorted(found, key=lambda caller: caller.at or _LONG_AGO, reverse=True)
 
 
 def _names(hass: HomeAssistant, phone: Phone) -> Iterable[str]:
