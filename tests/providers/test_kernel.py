@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 import pytest
 
+from custom_components.switchboard.providers.kernel import raw
 from custom_components.switchboard.providers.kernel.http import (
     Reply,
     bearer_headers,
@@ -646,3 +647,25 @@ def test_reading_replies_without_a_server() -> None:
     assert parse_object("{nope") is None
     assert parse_object("") == {}
     assert path_segment("a b/c?d") == "a%20b%2Fc%3Fd"
+
+
+def _fresh(text: str) -> str:
+    """An equal string that is not the same object (literals are shared)."""
+    return text.encode().decode()
+
+
+def test_raw_shares_repeated_short_values_and_keeps_them_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(raw, "_shared", {})
+    monkeypatch.setattr(raw, "SHARED_VALUES", 2)
+    first = raw_fields({"state": _fresh("parked")}, ["state"])
+    second = raw_fields({"state": _fresh("parked")}, ["state"])
+    assert first["state"] is second["state"]
+    # Long values (ids) are not shared; past SHARED_VALUES, nothing new is.
+    session = _fresh("8b1c3f2e-" + "x" * 30)
+    assert raw_fields({"id": session}, ["id"])["id"] is session
+    raw_fields({"cause": _fresh("normal")}, ["cause"])
+    late = _fresh("timeout")
+    assert raw_fields({"cause": late}, ["cause"])["cause"] is late
+    assert len(raw._shared) == 2

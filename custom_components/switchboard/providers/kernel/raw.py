@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 import math
-import sys
 from typing import Any, Final
 
 from .values import is_text
@@ -14,8 +13,14 @@ type RawValue = str | int | float | bool
 # Ids, states and causes are short; a longer string is cut, so raw stays small.
 MAX_TEXT = 120
 # States, causes and event names repeat from call to call: shorter strings are
-# interned, so thousands of live calls share one copy of each.
+# shared, so thousands of live calls keep one copy of each. Shared here and
+# kept alive, not sys.intern'ed: an interned string dies with the last call
+# that holds it and is interned again by the next, churning the interpreter's
+# table of interned strings. Unique short values stop being shared once
+# SHARED_VALUES are kept.
 MAX_SHARED = 32
+SHARED_VALUES = 4096
+_shared: dict[str, str] = {}
 # Diagnostics are JSON: a number must be finite, and an integer fit 64 bits.
 MAX_INTEGER: Final = 2**63 - 1
 
@@ -37,12 +42,19 @@ def raw_fields(
     return kept
 
 
+def _share(value: str) -> str:
+    shared = _shared.get(value)
+    if shared is not None:
+        return shared
+    if len(_shared) < SHARED_VALUES:
+        _shared[value] = value
+    return value
+
+
 def _keep(kept: dict[str, RawValue], key: str, value: Any) -> None:
     if isinstance(value, str):
         if is_text(value):
-            kept[key] = (
-                sys.intern(value) if len(value) <= MAX_SHARED else value[:MAX_TEXT]
-            )
+            kept[key] = _share(value) if len(value) <= MAX_SHARED else value[:MAX_TEXT]
     elif isinstance(value, int):  # bool is an int
         if -MAX_INTEGER <= value <= MAX_INTEGER:
             kept[key] = value
