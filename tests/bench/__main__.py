@@ -74,7 +74,7 @@ async def _async_run(options: argparse.Namespace) -> dict[str, Any]:
             poster = measure.Poster(session, stack)
             say("==> warming up")
             for size in (2, 1000):
-                for kind in measure.KINDS:
+                for kind in (*measure.KINDS, "same"):
                     side = stack.side(kind, size)
                     await poster.calls(side, measure.whole_calls(side, 300), 10)
             say("==> webhook -> state latency")
@@ -90,6 +90,11 @@ async def _async_run(options: argparse.Namespace) -> dict[str, Any]:
                         rounds,
                         100 if concurrency == 1 else 300,
                     )
+                say(f"==> CPU per webhook, {size} devices, floor with as many writes")
+                cpu, _rate = await measure.cpu_per_webhook(
+                    stack, poster, size, 10, rounds, 300, same_writes=True
+                )
+                figures.append(cpu)
 
             async def _rings() -> list[Figure]:
                 found: list[Figure] = []
@@ -217,7 +222,10 @@ that take turns (A B B A ...); "best" is the best round, "median" the median
 round; ratios are Switchboard over the floor. The floor is an integration in
 the bench's config dir whose webhook checks the same Ed25519 signature and
 replay window, parses the body and writes one entity state, and whose
-automation sends the same Telnyx answer request. CPU is the hass process's
+automation sends the same Telnyx answer request; "floor with as many
+writes" is the same floor writing as many entity states per webhook as
+Switchboard's entities of a number (3 per stage, 4 at a hang-up), for
+information: the targets are against the one-write floor. CPU is the hass process's
 own (all threads, /proc schedstat); latencies are timed on the websocket
 (subscribe_entities, as the frontend) and at the simulator."""
 

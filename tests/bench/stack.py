@@ -37,12 +37,20 @@ from tests.develop.state import FOLDER, LOOPBACK
 from tests.e2e.hass_process import INTEGRATION, HassProcess, free_port
 from tests.simulators.telnyx import TelnyxSimulator
 
-from .floor_integration import CONF_NUMBERS, DOMAIN as FLOOR_DOMAIN, EVENT_RING
+from .floor_integration import (
+    AS_SWITCHBOARD,
+    CONF_NUMBERS,
+    CONF_WRITES,
+    DOMAIN as FLOOR_DOMAIN,
+    EVENT_RING,
+)
 
 BENCH_FOLDER: Final = FOLDER / "bench"
 FLOOR_SOURCE: Final = Path(__file__).with_name("floor_integration")
 OWNER: Final = {"name": "Bench", "username": "bench", "password": "bench-password"}
 SIZES: Final = (2, 1000, 1, 100)
+# The floor that writes as many entity states as Switchboard: for information.
+SAME_WRITES_SIZES: Final = (2, 1000)
 # How long an entry may take to load: hangs only.
 LOAD_TIMEOUT: Final = 120.0
 
@@ -130,7 +138,7 @@ class TimedTelnyx(TelnyxSimulator):
 class Side:
     """One entry of a given size: Switchboard's or the floor's."""
 
-    kind: str  # "switchboard" or "floor"
+    kind: str  # "switchboard", "floor", or "same" (the floor writing as much)
     size: int
     application_id: str
     numbers: tuple[str, ...]
@@ -175,9 +183,9 @@ async def async_start(seed: int) -> Stack:
     """Serve the simulator, start `hass`, onboard, add every entry."""
     simulator = TimedTelnyx()
     sides: dict[tuple[str, int], Side] = {}
-    for index, (kind, size) in enumerate(
-        (kind, size) for kind in ("switchboard", "floor") for size in SIZES
-    ):
+    plan = [(kind, size) for kind in ("switchboard", "floor") for size in SIZES]
+    plan += [("same", size) for size in SAME_WRITES_SIZES]
+    for index, (kind, size) in enumerate(plan):
         application_id = simulator.add_application(f"{kind} {size}")
         numbers = numbers_for(index, size)
         for number in numbers:
@@ -259,6 +267,7 @@ def _add_entry(stack: Stack, side: Side) -> None:
                 CONF_PUBLIC_KEY: simulator.public_key_b64,
                 CONF_NUMBERS: ",".join(side.numbers),
                 CONF_WEBHOOK_ID: side.webhook_id,
+                CONF_WRITES: AS_SWITCHBOARD if side.kind == "same" else "1",
             },
         )
         simulator.applications[side.application_id]["webhook_event_url"] = (
@@ -280,7 +289,7 @@ def _wait_until_loaded(stack: Stack) -> None:
         states = {entry["entry_id"]: entry["state"] for entry in entries}
         if all(states.get(entry_id) == "loaded" for entry_id in wanted):
             floors = [e for e in entries if e["domain"] == FLOOR_DOMAIN]
-            if len(floors) != len(SIZES):
+            if len(floors) != len(SIZES) + len(SAME_WRITES_SIZES):
                 raise stack.hass.error(f"the floor did not load: {floors}")
             return
         time.sleep(0.5)

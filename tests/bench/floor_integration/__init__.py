@@ -41,6 +41,12 @@ if TYPE_CHECKING:
 DOMAIN: Final = "switchboard_bench_floor"
 CONF_PUBLIC_KEY: Final = "public_key"
 CONF_NUMBERS: Final = "numbers"
+# "1": one sensor per number, one write per delivery. "switchboard": four
+# sensors per number, written as Switchboard's entities of a number are: three
+# per delivery (its call and caller sensors and call activity event), the
+# fourth (the last call) too at a hang-up.
+CONF_WRITES: Final = "writes"
+AS_SWITCHBOARD: Final = "switchboard"
 EVENT_RING: Final = f"{DOMAIN}_ring"
 REPLAY_WINDOW: Final = 300
 STATES: Final = {"call.initiated": "ringing", "call.answered": "talking"}
@@ -54,7 +60,7 @@ class Floor:
     api_key: str
     url: str
     key: Ed25519PublicKey
-    sensors: dict[str, FloorSensor] = field(default_factory=dict)
+    sensors: dict[str, list[FloorSensor]] = field(default_factory=dict)
 
 
 type FloorConfigEntry = ConfigEntry[Floor]
@@ -132,8 +138,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: FloorConfigEntry) -> boo
             )
         except ValueError, KeyError, TypeError:
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        if (sensor := floor.sensors.get(to)) is not None:
-            sensor.show(STATES.get(event_type, "idle"), call_id)
+        state = STATES.get(event_type, "idle")
+        sensors = floor.sensors.get(to, [])
+        for sensor in sensors[:3] if event_type != "call.hangup" else sensors:
+            sensor.show(state, call_id)
         if event_type == "call.initiated":
             hass.bus.async_fire_internal(
                 EVENT_RING, {"entry_id": entry.entry_id, "call_id": call_id}

@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_WEBHOOK_ID
 import probatio as vol
 
-from . import CONF_NUMBERS, CONF_PUBLIC_KEY, DOMAIN
+from . import CONF_NUMBERS, CONF_PUBLIC_KEY, CONF_WRITES, DOMAIN
 
 SCHEMA = vol.Schema(
     {
@@ -17,6 +17,7 @@ SCHEMA = vol.Schema(
         vol.Required(CONF_PUBLIC_KEY): str,
         vol.Required(CONF_NUMBERS): str,
         vol.Required(CONF_WEBHOOK_ID): str,
+        vol.Optional(CONF_WRITES, default="1"): str,
     }
 )
 
