@@ -102,6 +102,42 @@ def _event_type(
     return None
 
 
+def new_call(event: CallEvent, direction: Direction = Direction.INCOMING) -> Call:
+    """Make the call an event begins (going `direction` unless the event says)."""
+    call = Call(
+        call_id=event.call_id,
+        device_ids=event.device_ids,
+        direction=event.direction or direction,
+        state=event.state,
+        actions=event.actions or frozenset(),
+        raw=dict(event.raw),
+    )
+    _fill(call, event)
+    _set_state_times(call, event)
+    return call
+
+
+def _fill(call: Call, event: CallEvent) -> bool:
+    """Fill what the call does not know yet; an older event may do that."""
+    learned = False
+    for name in ("remote_number", "remote_name", "local_number", "started_at"):
+        if getattr(call, name) is None and getattr(event, name) is not None:
+            setattr(call, name, getattr(event, name))
+            learned = True
+    call.raw.update(event.raw)
+    return learned
+
+
+def _set_state_times(call: Call, event: CallEvent) -> None:
+    when = event.occurred_at
+    if call.started_at is None:
+        call.started_at = when
+    if call.state is CallState.TALKING and call.answered_at is None:
+        call.answered_at = when
+    if call.state is CallState.ENDED:
+        call.ended_at = when
+
+
 class _DeviceCalls:
     """The live calls of one device, by state, each bucket oldest first."""
 
@@ -130,15 +166,18 @@ class _DeviceCalls:
             if not bucket:
                 del self.by_state[state]
 
-    def oldest(self, state: CallState) -> Call | None:
-        bucket = self.by_state.get(state)
-        return next(iter(bucket.values())) if bucket else None
-
-    def oldest_allowing(self, state: CallState, action: CallAction) -> Call | None:
+    def oldest(
+        self, state: CallState, allowing: CallAction | None = None
+    ) -> Call | None:
+        """Return the oldest call in `state` (that allows `allowing`, if given)."""
         bucket = self.by_state.get(state)
         if not bucket:
             return None
-        return next((call for call in bucket.values() if action in call.actions), None)
+        if allowing is None:
+            return next(iter(bucket.values()))
+        return next(
+            (call for call in bucket.values() if allowing in call.actions), None
+        )
 
 
 class CallBook:
@@ -217,12 +256,7 @@ class CallBook:
         if device is None:
             return None
         for state in order:
-            call = (
-                device.oldest(state)
-                if allowing is None
-                else device.oldest_allowing(state, allowing)
-            )
-            if call is not None:
+            if (call := device.oldest(state, allowing)) is not None:
                 return call
         return None
 
@@ -322,17 +356,7 @@ class CallBook:
                     del self._devices[device_id]
 
     def _create(self, event: CallEvent) -> CallChange:
-        direction = event.direction or Direction.INCOMING
-        call = Call(
-            call_id=event.call_id,
-            device_ids=event.device_ids,
-            direction=direction,
-            state=event.state,
-            actions=event.actions or frozenset(),
-            raw=dict(event.raw),
-        )
-        self._fill(call, event)
-        self._set_state_times(call, event)
+        call = new_call(event)
         self._calls[call.call_id] = call
         self._placed[call.call_id] = (event.order, self._created_count)
         self._created_count += 1
@@ -341,7 +365,7 @@ class CallBook:
 
     def _update(self, call: Call, event: CallEvent) -> CallChange | None:
         previous = call.state
-        learned = self._fill(call, event)
+        learned = _fill(call, event)
         if (
             event.order < self._placed[call.call_id][0]
             and event.state is not CallState.ENDED
@@ -361,7 +385,7 @@ class CallBook:
             left = tuple(d for d in call.device_ids if d not in event.device_ids)
             call.device_ids = event.device_ids
         call.state = event.state
-        self._set_state_times(call, event)
+        _set_state_times(call, event)
         if call.state is CallState.ENDED:
             call.end_reason = event.end_reason
             call.actions = frozenset()
@@ -381,27 +405,6 @@ class CallBook:
             # Nothing a user sees changed (the answer button follows actions).
             return None
         return self._changed(call, previous, left)
-
-    @staticmethod
-    def _fill(call: Call, event: CallEvent) -> bool:
-        """Fill what the call does not know yet; an older event may do that."""
-        learned = False
-        for name in ("remote_number", "remote_name", "local_number", "started_at"):
-            if getattr(call, name) is None and getattr(event, name) is not None:
-                setattr(call, name, getattr(event, name))
-                learned = True
-        call.raw.update(event.raw)
-        return learned
-
-    @staticmethod
-    def _set_state_times(call: Call, event: CallEvent) -> None:
-        when = event.occurred_at
-        if call.started_at is None:
-            call.started_at = when
-        if call.state is CallState.TALKING and call.answered_at is None:
-            call.answered_at = when
-        if call.state is CallState.ENDED:
-            call.ended_at = when
 
     def _changed(
         self, call: Call, previous: CallState | None, left: tuple[str, ...] = ()

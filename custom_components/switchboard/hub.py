@@ -25,7 +25,7 @@ from homeassistant.exceptions import (
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util.hass_dict import HassKey
 
-from .calls import CallBook, CallChange, CallListener
+from .calls import CallBook, CallChange, CallListener, new_call
 from .const import DOMAIN, LOGGER
 from .devices import DeviceRoster
 from .issues import async_clear_entry_issues, async_raise_entry_issue
@@ -539,7 +539,7 @@ class SwitchboardHub:
         self.async_deliver([event])
         call = self.calls.get(event.call_id)
         # Gone already (the far end refused at once): the call as it began.
-        return call.copy() if call is not None else _call_of(event)
+        return call.copy() if call is not None else new_call(event, Direction.OUTGOING)
 
     def _check_can(self, action: CallAction) -> None:
         """Refuse an action the hub cannot see through, or the provider lacks."""
@@ -648,18 +648,3 @@ class SwitchboardHub:
             translation_key=key,
             translation_placeholders={"action": str(action), "error": str(err)},
         )
-
-
-def _call_of(event: CallEvent) -> Call:
-    """Make the call an event begins, for one the CallBook no longer holds."""
-    return Call(
-        call_id=event.call_id,
-        device_ids=event.device_ids,
-        direction=event.direction or Direction.OUTGOING,
-        state=event.state,
-        remote_number=event.remote_number,
-        remote_name=event.remote_name,
-        local_number=event.local_number,
-        started_at=event.started_at or event.occurred_at,
-        actions=event.actions or frozenset(),
-    )
