@@ -49,6 +49,14 @@ class EntityIndex:
 
         return _forget
 
+    def of_device[EntityT: SwitchboardEntity](
+        self, key: DeviceKey, kind: type[EntityT]
+    ) -> EntityT | None:
+        """Return the device's entity of `kind`, if Home Assistant has added it."""
+        return next(
+            (e for e in self.by_device.get(key, ()) if isinstance(e, kind)), None
+        )
+
     def devices_named(self, entity_ids: Iterable[str], domain: str) -> set[DeviceKey]:
         """Return the devices of the `domain` entities among `entity_ids`."""
         return {

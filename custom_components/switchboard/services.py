@@ -114,8 +114,7 @@ async def _async_targeted[SensorT: SwitchboardEntity](
     found = [
         entity
         for key in index.devices_named(wanted, SENSOR_DOMAIN)
-        for entity in index.by_device.get(key, ())
-        if isinstance(entity, kind)
+        if (entity := index.of_device(key, kind)) is not None
     ]
     if not found:
         raise ServiceValidationError(

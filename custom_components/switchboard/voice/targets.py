@@ -123,8 +123,7 @@ def _sensor_of[S: MissedCallsSensor | LastCallSensor](
     """Return the phone's sensor of `kind`, if Home Assistant has added it."""
     if (index := hass.data.get(DATA_ENTITIES)) is None:
         return None
-    on_device = index.by_device.get((phone.hub.entry.entry_id, phone.device.device_id))
-    return next((e for e in on_device or () if isinstance(e, kind)), None)
+    return index.of_device((phone.hub.entry.entry_id, phone.device.device_id), kind)
 
 
 @callback
