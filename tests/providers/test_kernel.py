@@ -38,6 +38,7 @@ from custom_components.switchboard.providers.kernel.options import (
     json_object,
     non_empty_string,
     one_of,
+    refuse_voicemail,
     text_length,
 )
 from custom_components.switchboard.providers.kernel.payload import (
@@ -669,3 +670,14 @@ def test_raw_shares_repeated_short_values_and_keeps_them_alive(
     late = _fresh("timeout")
     assert raw_fields({"cause": late}, ["cause"])["cause"] is late
     assert len(raw._shared) == 2
+
+
+def test_a_transfer_to_voicemail_is_refused_where_there_is_no_divert() -> None:
+    for asked in (True, None, "yes"):
+        with pytest.raises(InvalidOptionError) as raised:
+            refuse_voicemail(CallAction.TRANSFER, {"voicemail": asked}, "no divert")
+        assert (raised.value.option, raised.value.reason) == ("voicemail", "no divert")
+    # Asking for none, or not asking, passes; so does any other action.
+    refuse_voicemail(CallAction.TRANSFER, {"voicemail": False}, "no divert")
+    refuse_voicemail(CallAction.TRANSFER, {"to": "+15550100002"}, "no divert")
+    refuse_voicemail(CallAction.DIAL, {"voicemail": True}, "no divert")

@@ -38,7 +38,13 @@ from .base import ConnectionCallback, EventsCallback
 from .bayeux import BayeuxClient
 from .kernel.http import Reply, parse_object, path_segment, send
 from .kernel.memory import BoundedMap
-from .kernel.options import OptionSchema, check_options, dtmf_digits
+from .kernel.options import (
+    OptionSchema,
+    boolean,
+    check_options,
+    dtmf_digits,
+    refuse_voicemail,
+)
 from .kernel.raw import raw_fields
 from .kernel.retry_after import retry_after
 from .kernel.values import first_text, integer, is_text, non_empty_text
@@ -58,7 +64,6 @@ from .model import (
     Device,
     Direction,
     EndReason,
-    InvalidOptionError,
     NotTheApiError,
     PermissionDeniedError,
     ProviderError,
@@ -206,17 +211,12 @@ def _user_data(value: Any) -> str | None:
     )
 
 
-def _no_voicemail(value: Any) -> str | None:
-    if value is False:
-        return None
-    return "cannot be used on Genesys, which has no divert to voicemail"
-
-
 # Answer, Hangup, Hold and Retrieve take no parameters in GWS.
 OPTIONS: Final[OptionSchema] = {
     CallAction.TRANSFER: {
         ARG_TO: _destination,
-        ARG_VOICEMAIL: _no_voicemail,
+        # Only `false` gets here: refuse_voicemail has refused the rest.
+        ARG_VOICEMAIL: boolean,
         OPTION_LOCATION: _location,
         OPTION_USER_DATA: _user_data,
     },
@@ -493,13 +493,11 @@ class GenesysClient:
         options `location` and `user_data` (GWS's userData); send_digits
         takes `digits`. The other operations take no parameters in GWS.
         """
-        # Before `to` is found missing: the reason is that there is no divert.
-        if (
-            action is CallAction.TRANSFER
-            and ARG_VOICEMAIL in options
-            and (reason := _no_voicemail(options[ARG_VOICEMAIL])) is not None
-        ):
-            raise InvalidOptionError(ARG_VOICEMAIL, reason)
+        refuse_voicemail(
+            action,
+            options,
+            "cannot be used on Genesys, which has no divert to voicemail",
+        )
         return check_options(
             OPTIONS,
             action,

@@ -31,6 +31,7 @@ from .kernel.options import (
     json_object,
     non_empty_string,
     one_of,
+    refuse_voicemail,
     text_length,
 )
 from .kernel.payload import load_json, load_payload
@@ -495,9 +496,8 @@ def validate_options(action: CallAction, options: Mapping[str, Any]) -> dict[str
     The command_id is made once per user action, so a retried request is never
     a second command: Telnyx ignores a repeated command_id on the same call.
     """
+    refuse_voicemail(action, options, "Telnyx cannot divert to voicemail")
     if action is CallAction.TRANSFER and ARG_VOICEMAIL in options:
-        if options[ARG_VOICEMAIL] is not False:
-            raise InvalidOptionError(ARG_VOICEMAIL, "Telnyx cannot divert to voicemail")
         options = {k: v for k, v in options.items() if k != ARG_VOICEMAIL}
     validated = check_options(
         OPTIONS,

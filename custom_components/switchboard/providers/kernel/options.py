@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import CallAction, InvalidOptionError
+from ..model import ARG_VOICEMAIL, CallAction, InvalidOptionError
 
 type Check = Callable[[Any], str | None]
 type OptionSchema = Mapping[CallAction, Mapping[str, Check]]
@@ -43,6 +43,19 @@ def check_options(
         if (reason := check(value)) is not None:
             raise InvalidOptionError(name, reason)
     return dict(options)
+
+
+def refuse_voicemail(
+    action: CallAction, options: Mapping[str, Any], reason: str
+) -> None:
+    """Refuse a transfer to voicemail on a provider that has no divert.
+
+    Called before check_options, so that the reason given is the missing
+    divert, not the `to` such a transfer leaves out. `voicemail: false` asks
+    for nothing and passes.
+    """
+    if action is CallAction.TRANSFER and options.get(ARG_VOICEMAIL, False) is not False:
+        raise InvalidOptionError(ARG_VOICEMAIL, reason)
 
 
 # --- checks ---
