@@ -55,6 +55,7 @@ from tests.fixtures.webex import (
     SimulatorTokens,
 )
 from tests.simulators.webex import SimEndpoint, WebexSimulator
+from tests.webex.conftest import Receiver
 
 LINE = "+15550100100"
 
@@ -147,42 +148,11 @@ CAPTURE_DISCONNECTED = {
 
 
 @dataclass
-class Receiver:
-    """Home Assistant's webhook endpoint, as far as the simulator can tell."""
-
-    url: str = ""
-    status: int = 200
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    def take(self) -> list[tuple[dict[str, str], bytes]]:
-        taken, self.received = self.received, []
-        return taken
-
-
-@dataclass
 class Canned:
     """A server that answers with whatever the test queued, to probe odd replies."""
 
     url: str = ""
     replies: list[web.Response] = field(default_factory=list)
-
-
-@pytest.fixture
-async def receiver(socket_enabled: None) -> AsyncGenerator[Receiver]:
-    state = Receiver()
-
-    async def handle(request: web.Request) -> web.Response:
-        state.received.append((dict(request.headers), await request.read()))
-        return web.Response(status=state.status)
-
-    app = web.Application()
-    app.router.add_post("/api/webhook/abc", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/webhook/abc"
-    yield state
-    await runner.cleanup()
 
 
 @pytest.fixture

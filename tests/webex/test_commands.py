@@ -8,7 +8,7 @@ them. Webex has no speak or play commands and reports no DTMF a caller presses.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 import json
 import time
 from typing import Any
@@ -48,10 +48,10 @@ from custom_components.switchboard.providers.webex import (
 from tests.const import CALLER
 from tests.fixtures.webex import WEBEX_APP, WEBEX_DESK_PHONE, SimulatorTokens
 from tests.simulators.webex import WebexSimulator
+from tests.webex.conftest import Receiver
 from tests.webex.test_client import (
     CAPTURE_ANSWERED,
     FixedToken,
-    Receiver,
     as_call,
     delivered,
     device,
@@ -61,25 +61,6 @@ from tests.webex.test_client import (
 
 OFFICE = "+15550100200"
 DIALING_ACTIONS = frozenset({CallAction.HANGUP})
-
-
-@pytest.fixture
-async def receiver(socket_enabled: None) -> AsyncGenerator[Receiver]:
-    """Home Assistant's webhook endpoint, as the simulator posts to it."""
-    state = Receiver()
-
-    async def handle(request: web.Request) -> web.Response:
-        state.received.append((dict(request.headers), await request.read()))
-        return web.Response(status=state.status)
-
-    app = web.Application()
-    app.router.add_post("/api/webhook/abc", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/webhook/abc"
-    yield state
-    await runner.cleanup()
 
 
 @pytest.fixture
