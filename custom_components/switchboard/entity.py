@@ -177,12 +177,18 @@ class SwitchboardEntity(Entity):
         if change.event_type is CallEventType.DIGITS:
             # Keys pressed leave the call as it was: nothing a state shows.
             return
-        self._handle_call_change(change)
-        self.async_write_if_changed()
+        if self._handle_call_change(change):
+            self.async_write_if_changed()
 
     @callback
-    def _handle_call_change(self, change: CallChange) -> None:
-        """Take in a change of one of this device's calls."""
+    def _handle_call_change(self, change: CallChange) -> bool:
+        """Take in a change of one of this device's calls.
+
+        Return False for a change the entity shows nothing of: it is then
+        not even compared with what it showed.
+        """
+        del change
+        return False
 
     @callback
     def async_write_if_changed(self) -> None:

@@ -109,8 +109,9 @@ class _PrimaryCallSensor(_ShownSensor):
 
     @callback
     @override
-    def _handle_call_change(self, change: CallChange) -> None:
+    def _handle_call_change(self, change: CallChange) -> bool:
         self._show()
+        return True
 
 
 class CallSensor(_PrimaryCallSensor):
@@ -258,14 +259,15 @@ class MissedCallsSensor(_ShownSensor, RestoreEntity):
 
     @callback
     @override
-    def _handle_call_change(self, change: CallChange) -> None:
+    def _handle_call_change(self, change: CallChange) -> bool:
         if change.event_type is not CallEventType.MISSED:
-            return
+            return False
         self._attr_native_value += 1
         self._attr_extra_state_attributes = {
             "last_caller": caller_of(change.call),
             "last_missed_at": _iso(change.call.ended_at or dt_util.utcnow()),
         }
+        return True
 
     @callback
     def reset(self) -> None:
@@ -337,10 +339,10 @@ class LastCallSensor(_ShownSensor, RestoreEntity):
 
     @callback
     @override
-    def _handle_call_change(self, change: CallChange) -> None:
+    def _handle_call_change(self, change: CallChange) -> bool:
         call = change.call
         if call.state is not CallState.ENDED:
-            return
+            return False
         self._attr_native_value = caller_of(call)
         self._attr_extra_state_attributes = {
             **call_attributes(call),
@@ -350,6 +352,7 @@ class LastCallSensor(_ShownSensor, RestoreEntity):
             "answered_at": _iso(call.answered_at),
             "ended_at": _iso(call.ended_at),
         }
+        return True
 
 
 LAST_CALL_ATTRIBUTES = (
