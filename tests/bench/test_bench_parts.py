@@ -64,3 +64,16 @@ def test_the_floor_checks_the_signature_and_the_replay_window() -> None:
     assert not verified(key, headers, body, now + 301)
     assert not verified(key, {**headers, "telnyx-timestamp": "soon"}, body, now)
     assert not verified(key, {}, body, now)
+
+
+def test_three_sides_take_turns_too() -> None:
+    kinds = ("switchboard", "floor", "same")
+    assert turns(2, kinds) == [*kinds, *kinds[::-1]]
+
+
+def test_a_figure_compares_the_sides_it_names() -> None:
+    bound = Figure("bound", "µs", sides=("same", "floor"))
+    assert bound.rounds == {"same": [], "floor": []}
+    bound.rounds = {"same": [13.0, 12.0], "floor": [10.0, 10.0]}
+    assert bound.ratios() == (pytest.approx(1.2), pytest.approx(1.25))
+    assert bound.as_json()["sides"] == ("same", "floor")

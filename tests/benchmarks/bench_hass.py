@@ -6,14 +6,19 @@ instance in a temporary config directory, custom integrations loadable, HTTP
 bound to a free loopback port that is also the external URL, and each config
 entry set up through `hass.config_entries.async_setup` against the Telnyx
 simulator (its devices are the application's numbers the simulator lists).
+
+The floor is the same integration `scripts/bench` measures against in a real
+`hass` (tests/bench/floor_integration), loaded here as a custom integration
+too and set up with entries of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 import logging
+from pathlib import Path
 import tempfile
 
 from aiohttp.test_utils import unused_port
@@ -33,6 +38,7 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
+import custom_components
 from custom_components.switchboard.const import (
     CONF_APPLICATION_ID,
     CONF_PROVIDER,
@@ -41,6 +47,13 @@ from custom_components.switchboard.const import (
     DOMAIN,
 )
 from custom_components.switchboard.hub import SwitchboardHub
+from tests.bench.floor_integration import (
+    AS_SWITCHBOARD,
+    CONF_NUMBERS,
+    CONF_PUBLIC_KEY as CONF_FLOOR_KEY,
+    CONF_WRITES,
+    DOMAIN as FLOOR_DOMAIN,
+)
 from tests.benchmarks.telnyx_traffic import TelnyxTraffic
 from tests.simulators.telnyx import TelnyxSimulator
 
@@ -48,6 +61,7 @@ LOOPBACK = "127.0.0.1"
 # Loggers whose warnings at set-up (untested custom integration, no zlib_ng)
 # are noise here; errors still show.
 _NOISY = ("homeassistant", "aiohttp", "aiohttp_fast_zlib")
+FLOOR_SOURCE = Path(__file__).parent.parent / "bench" / "floor_integration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +86,10 @@ async def async_bench_hass() -> AsyncIterator[HomeAssistant]:
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.ERROR)
     try:
-        with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as config_dir:
+        with (
+            tempfile.TemporaryDirectory(prefix="switchboard-bench-") as config_dir,
+            _floor_loadable(Path(config_dir, "floor")),
+        ):
             async with async_test_home_assistant(config_dir=config_dir) as hass:
                 await _async_prepare(hass)
                 try:
@@ -83,6 +100,18 @@ async def async_bench_hass() -> AsyncIterator[HomeAssistant]:
     finally:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def _floor_loadable(root: Path) -> Iterator[None]:
+    """Make the floor a custom integration: custom_components' path finds them."""
+    root.mkdir()
+    (root / FLOOR_DOMAIN).symlink_to(FLOOR_SOURCE.resolve())
+    custom_components.__path__.append(str(root))
+    try:
+        yield
+    finally:
+        custom_components.__path__.remove(str(root))
 
 
 async def _async_prepare(hass: HomeAssistant) -> None:
@@ -157,3 +186,39 @@ async def async_add_entry(
         raise RuntimeError(f"{title!r}: {len(hub.devices)} devices, not {len(numbers)}")
     traffic = TelnyxTraffic(simulator, application_id, numbers, seed)
     return BenchEntry(title, webhook_id, hub, traffic)
+
+
+async def async_add_floor(
+    hass: HomeAssistant,
+    simulator: TelnyxSimulator,
+    numbers: list[str],
+    seed: int,
+    *,
+    as_switchboard: bool = False,
+) -> str:
+    """Set a floor entry up on `numbers`; return its webhook id.
+
+    With `as_switchboard`, it writes as many entity states per delivery as
+    Switchboard's entities of a number show.
+    """
+    webhook_id = f"f{seed:063x}"
+    entry = MockConfigEntry(
+        domain=FLOOR_DOMAIN,
+        title=f"Floor {seed}",
+        unique_id=webhook_id,
+        data={
+            CONF_API_KEY: simulator.api_key,
+            CONF_URL: simulator.base_url,
+            CONF_FLOOR_KEY: simulator.public_key_b64,
+            CONF_NUMBERS: ",".join(numbers),
+            CONF_WEBHOOK_ID: webhook_id,
+            CONF_WRITES: AS_SWITCHBOARD if as_switchboard else "1",
+        },
+    )
+    entry.add_to_hass(hass)
+    if not await hass.config_entries.async_setup(entry.entry_id):
+        raise RuntimeError(f"the floor on {len(numbers)} numbers did not set up")
+    await hass.async_block_till_done()
+    if len(entry.runtime_data.sensors) != len(numbers):
+        raise RuntimeError("the floor made a sensor per number")
+    return webhook_id

@@ -4,7 +4,8 @@ Signed Telnyx webhook body -> `webhook.async_handle_webhook` -> Switchboard's
 handler -> hub -> CallBook -> entity state written, inside a Home Assistant
 test instance whose entries are set up against the Telnyx simulator on
 loopback. Beside it, in the same process and interleaved with it, the floor
-(tests/benchmarks/floor.py) handles the same kind of deliveries.
+(tests/bench/floor_integration, the one `scripts/bench` uses) handles the
+same kind of deliveries, on entries of its own over the same numbers.
 
 Three measurements (CPU per event, ring rate with live calls, memory per call)
 are printed with whether each target is met. Nothing fails on a number.
@@ -23,11 +24,11 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from tests.benchmarks.bench_hass import (
     BenchEntry,
     async_add_entry,
+    async_add_floor,
     async_bench_hass,
     async_settle,
     numbers_for,
 )
-from tests.benchmarks.floor import FloorWebhook
 from tests.benchmarks.memory import async_measure_memory, remember_sources
 from tests.benchmarks.report import EventCase, RingCase, print_report
 from tests.benchmarks.rounds import Side, async_deliver, async_interleave
@@ -46,9 +47,10 @@ class Bench:
     """The instance, its entries and the floor beside them."""
 
     hass: HomeAssistant
-    floor: FloorWebhook
-    # The floor of an integration that writes as many states as ours.
-    matched: FloorWebhook
+    # The floor's webhook id over the numbers of each entry, by its title.
+    floor: dict[str, str]
+    # The same floor writing as many entity states as ours, by entry title.
+    matched: dict[str, str]
     one: BenchEntry  # 1 device, no live call
     many: BenchEntry  # 1 000 devices, no live call
     one_loaded: BenchEntry  # 1 device holding LIVE_CALLS ringing calls
@@ -77,12 +79,14 @@ async def async_set_up(hass: HomeAssistant, simulator: TelnyxSimulator) -> Bench
             start=1,
         )
     ]
-    numbers = [number for entry in entries for number in entry.traffic.numbers]
-    floor = FloorWebhook(hass, simulator.public_key_b64, numbers)
-    floor.register()
-    matched = FloorWebhook(hass, simulator.public_key_b64, numbers, as_many_writes=True)
-    matched.register()
     one, many, one_loaded, many_loaded = entries
+    floor, matched = {}, {}
+    for seed, entry in enumerate((one, many), start=1):
+        numbers = list(entry.traffic.numbers)
+        floor[entry.title] = await async_add_floor(hass, simulator, numbers, seed)
+        matched[entry.title] = await async_add_floor(
+            hass, simulator, numbers, seed + 10, as_switchboard=True
+        )
     for loaded in (one_loaded, many_loaded):
         calls = [loaded.traffic.new_call() for _ in range(LIVE_CALLS)]
         requests = as_requests([loaded.traffic.ring(call) for call in calls])
@@ -113,24 +117,23 @@ async def async_writes_per_event(
 
 async def async_measure_events(bench: Bench, entry: BenchEntry) -> EventCase:
     """CPU and wall per event: whole calls on one device each, ours vs floor."""
-    hass, floor = bench.hass, bench.floor
+    hass = bench.hass
+    floor, matched = bench.floor[entry.title], bench.matched[entry.title]
 
     def _make() -> list[web.Request]:
         return as_requests(entry.traffic.whole_calls(CALLS_PER_ROUND))
 
-    floor_writes = await async_writes_per_event(hass, floor.webhook_id, _make())
-    matched_writes = await async_writes_per_event(
-        hass, bench.matched.webhook_id, _make()
-    )
+    floor_writes = await async_writes_per_event(hass, floor, _make())
+    matched_writes = await async_writes_per_event(hass, matched, _make())
     our_writes = await async_writes_per_event(hass, entry.webhook_id, _make())
     if not our_writes:
         raise RuntimeError(f"{entry.title}: the deliveries changed no state")
     series = await async_interleave(
         hass,
         [
-            Side("floor", floor.webhook_id, _make),
+            Side("floor", floor, _make),
             Side("switchboard", entry.webhook_id, _make),
-            Side("same writes", bench.matched.webhook_id, _make),
+            Side("same writes", matched, _make),
         ],
         ROUNDS,
     )
@@ -192,7 +195,7 @@ async def async_measure_rings(bench: Bench) -> list[RingCase]:
         return as_requests(rings)
 
     sides = [
-        Side("floor", bench.floor.webhook_id, _floor_rings),
+        Side("floor", bench.floor[bench.many.title], _floor_rings),
         *(ringer.side() for ringer in (many, many_loaded, one, one_loaded)),
     ]
     series = await async_interleave(hass, sides, ROUNDS)

@@ -125,7 +125,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FloorConfigEntry) -> boo
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         del webhook_id
-        body = await request.read()
+        body = await request.content.read()
         if not verified(floor.key, request.headers, body, time.time()):
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         try:
