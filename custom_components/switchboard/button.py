@@ -66,7 +66,7 @@ class CallButton(SwitchboardEntity, ButtonEntity):
 
     entity_description: CallButtonDescription
     # A button shows nothing that changes: no call or availability news to follow.
-    _follows_calls = False
+    _follows_hub = False
 
     @property
     @override

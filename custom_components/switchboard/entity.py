@@ -116,8 +116,9 @@ class SwitchboardEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # False for an entity whose state no call changes (the buttons).
-    _follows_calls = True
+    # False for an entity whose state neither calls nor the hub's
+    # availability change (the buttons).
+    _follows_hub = True
 
     def __init__(
         self,
@@ -160,15 +161,15 @@ class SwitchboardEntity(Entity):
         if index is None:
             index = self.hass.data[DATA_ENTITIES] = EntityIndex()
         self.async_on_remove(index.add(self))
-        if self._follows_calls:
+        if self._follows_hub:
             self.async_on_remove(
                 self.hub.async_subscribe_device(
                     self.device.device_id, self._async_call_changed
                 )
             )
-        self.async_on_remove(
-            self.hub.async_subscribe_availability(self.async_write_if_changed)
-        )
+            self.async_on_remove(
+                self.hub.async_subscribe_availability(self.async_write_if_changed)
+            )
         # Home Assistant writes the first state right after this returns.
         self._shown = self.shown()
 
