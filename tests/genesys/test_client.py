@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 import contextlib
 from datetime import UTC, datetime
 import json
@@ -39,36 +39,12 @@ from custom_components.switchboard.providers.model import (
 from tests.fixtures.genesys import GENESYS_DESK, GENESYS_PUBLIC
 from tests.simulators.genesys import GenesysSimulator
 
+from .streaming import Listener, make_client, streaming
+
 CALLER = "+15551234567"
 DESK = Device("desk", GENESYS_DESK, "Agent device", GENESYS_DESK)
 
-
-@pytest.fixture(autouse=True)
-def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short back-offs and margins: reconnects take milliseconds."""
-    monkeypatch.setattr(genesys_module, "REQUEST_TIMEOUT", 2.0)
-    monkeypatch.setattr(bayeux, "REQUEST_TIMEOUT", 2.0)
-    monkeypatch.setattr(bayeux, "CONNECT_MARGIN", 1.0)
-    monkeypatch.setattr(bayeux, "FIRST_BACKOFF", 0.01)
-    monkeypatch.setattr(bayeux, "MAX_BACKOFF", 0.04)
-
-
-@pytest.fixture
-async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    # As Home Assistant builds it for a Genesys entry: cookies on IP hosts too.
-    async with aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as client_session:
-        yield client_session
-
-
-def make_client(session: aiohttp.ClientSession, sim: GenesysSimulator) -> GenesysClient:
-    return GenesysClient(session, sim.base_url, sim.username, sim.password)
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, genesys: GenesysSimulator) -> GenesysClient:
-    return make_client(session, genesys)
+pytestmark = pytest.mark.usefixtures("quick")
 
 
 @pytest.fixture
@@ -100,62 +76,6 @@ def ringing(call_id: str, device_id: str = "desk") -> Call:
         direction=Direction.INCOMING,
         state=CallState.RINGING,
     )
-
-
-class Listener:
-    """Collects what async_stream reports."""
-
-    def __init__(self) -> None:
-        self.events: list[CallEvent] = []
-        self.connections: list[bool] = []
-        self.task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
-
-    def on_events(self, events: list[CallEvent]) -> None:
-        self.events.extend(events)
-        self._poke()
-
-    def on_connection(self, up: bool) -> None:
-        self.connections.append(up)
-        self._poke()
-
-    def _poke(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_for(self, condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(5):
-            while not condition():
-                # Some conditions change without a report: look again now and then.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), 0.05)
-
-    def of(self, call_id: str) -> list[CallEvent]:
-        return [event for event in self.events if event.call_id == call_id]
-
-
-@contextlib.asynccontextmanager
-async def streaming(client: GenesysClient) -> AsyncGenerator[Listener]:
-    listener = Listener()
-    listener.task = asyncio.create_task(
-        client.async_stream(listener.on_events, listener.on_connection)
-    )
-    try:
-        yield listener
-    finally:
-        await client.async_stop()
-        await listener.task
-
-
-@pytest.fixture
-async def stream(
-    client: GenesysClient, genesys: GenesysSimulator
-) -> AsyncGenerator[Listener]:
-    """The client streaming from the simulator, connected and subscribed."""
-    await client.async_get_devices()
-    async with streaming(client) as listener:
-        await genesys.wait_for_connected()
-        yield listener
 
 
 # --- account, devices, session ---

@@ -8,14 +8,13 @@ the model.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 import json
 from typing import Any
 
 import aiohttp
 import pytest
 
-from custom_components.switchboard.providers import bayeux, genesys as genesys_module
+from custom_components.switchboard.providers import genesys as genesys_module
 from custom_components.switchboard.providers.genesys import GenesysClient
 from custom_components.switchboard.providers.model import (
     ARG_DIGITS,
@@ -42,34 +41,13 @@ from custom_components.switchboard.providers.model import (
 from tests.fixtures.genesys import GENESYS_DESK
 from tests.simulators.genesys import GenesysSimulator
 
-from .test_client import CALLER, Listener, make_client, message, streaming
+from .streaming import Listener, make_client
+from .test_client import CALLER, message
 
 TARGET = "+15557654321"
 OPERATIONS = "/me/calls/"
 
-
-@pytest.fixture(autouse=True)
-def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short back-offs, margins and dial wait: everything takes milliseconds."""
-    monkeypatch.setattr(genesys_module, "REQUEST_TIMEOUT", 2.0)
-    monkeypatch.setattr(genesys_module, "DIAL_TIMEOUT", 2.0)
-    monkeypatch.setattr(bayeux, "REQUEST_TIMEOUT", 2.0)
-    monkeypatch.setattr(bayeux, "CONNECT_MARGIN", 1.0)
-    monkeypatch.setattr(bayeux, "FIRST_BACKOFF", 0.01)
-    monkeypatch.setattr(bayeux, "MAX_BACKOFF", 0.04)
-
-
-@pytest.fixture
-async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as client_session:
-        yield client_session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, genesys: GenesysSimulator) -> GenesysClient:
-    return make_client(session, genesys)
+pytestmark = pytest.mark.usefixtures("quick")
 
 
 @pytest.fixture
@@ -80,17 +58,6 @@ def desk_id(genesys: GenesysSimulator) -> str:
 @pytest.fixture
 def desk(desk_id: str) -> Device:
     return Device(desk_id, GENESYS_DESK, "Agent device", GENESYS_DESK)
-
-
-@pytest.fixture
-async def stream(
-    client: GenesysClient, genesys: GenesysSimulator
-) -> AsyncGenerator[Listener]:
-    """The client streaming from the simulator, connected and subscribed."""
-    await client.async_get_devices()
-    async with streaming(client) as listener:
-        await genesys.wait_for_connected()
-        yield listener
 
 
 def active(call_id: str, device: Device, state: CallState) -> Call:
