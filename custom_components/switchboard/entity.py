@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeassistant.core import callback, split_entity_id
+from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -68,6 +68,11 @@ class EntityIndex:
 
 
 DATA_ENTITIES: HassKey[EntityIndex] = HassKey(f"{DOMAIN}_entities")
+
+
+def entity_index(hass: HomeAssistant) -> EntityIndex:
+    """Return Switchboard's entity index, empty until an entity is added."""
+    return hass.data.setdefault(DATA_ENTITIES, EntityIndex())
 
 
 def call_attributes(call: Call | None) -> dict[str, Any]:
@@ -157,10 +162,7 @@ class SwitchboardEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the calls of this device, and the hub's availability."""
         await super().async_added_to_hass()
-        index = self.hass.data.get(DATA_ENTITIES)
-        if index is None:
-            index = self.hass.data[DATA_ENTITIES] = EntityIndex()
-        self.async_on_remove(index.add(self))
+        self.async_on_remove(entity_index(self.hass).add(self))
         if self._follows_hub:
             self.async_on_remove(
                 self.hub.async_subscribe_device(

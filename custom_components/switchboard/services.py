@@ -47,7 +47,7 @@ from .const import (
     SERVICE_SPEAK,
     SERVICE_TRANSFER_CALL,
 )
-from .entity import DATA_ENTITIES, EntityIndex, SwitchboardEntity
+from .entity import SwitchboardEntity, entity_index
 from .providers.model import (
     ARG_DIGITS,
     ARG_LANGUAGE,
@@ -110,7 +110,7 @@ async def _async_targeted[SensorT: SwitchboardEntity](
         hass, target.TargetSelection(call.data)
     )
     wanted = selected.referenced | selected.indirectly_referenced
-    index = hass.data.get(DATA_ENTITIES, EntityIndex())
+    index = entity_index(hass)
     found = [
         entity
         for key in index.devices_named(wanted, SENSOR_DOMAIN)

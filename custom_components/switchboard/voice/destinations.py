@@ -94,19 +94,16 @@ def means_last_caller(spoken: str, phrases: Phrases) -> bool:
     return not spoken.strip() or phrases.without_filler(spoken) in phrases.last_caller
 
 
-def _choose(
-    spoken: str,
-    phrases: Phrases,
-    found: Sequence[tuple[str, str]],
-    make: dict[str, Destination],
-) -> Resolved:
-    """One destination of `found` (shown, number), or say which are possible."""
-    numbers = dict.fromkeys(number for _, number in found)
-    if len(numbers) == 1:
-        return make[next(iter(numbers))]
+def _choose(spoken: str, phrases: Phrases, found: Sequence[Destination]) -> Resolved:
+    """Return the first of `found` when all go to one address, else which can."""
+    first: dict[str, Destination] = {}
+    for destination in found:
+        first.setdefault(destination.address, destination)
+    if len(first) == 1:
+        return next(iter(first.values()))
     choices = [
-        phrases.say("caller_name_number", name=shown, number=number)
-        for shown, number in dict.fromkeys(found)
+        phrases.say("caller_name_number", name=shown, number=address)
+        for shown, address in dict.fromkeys((d.shown, d.address) for d in found)
     ]
     return Unresolved(
         "ambiguous",
@@ -129,15 +126,14 @@ def async_find_phone_destination(
     if not with_number:
         names = phrases.join(dict.fromkeys(phone.name for phone in named))
         return Unresolved("no_number", {"device": names})
-    make: dict[str, Destination] = {}
-    for phone in with_number:
-        number = phone.device.number or ""
-        make.setdefault(number, Destination(number, phone.name, phone=phone))
     return _choose(
         spoken,
         phrases,
-        [(phone.name, phone.device.number or "") for phone in with_number],
-        make,
+        [
+            Destination(phone.device.number, phone.name, phone=phone)
+            for phone in with_number
+            if phone.device.number
+        ],
     )
 
 
@@ -159,15 +155,8 @@ def find_recent_caller(
     def _pick(matches: list[RecentCaller]) -> Resolved | None:
         if not matches:
             return None
-        make: dict[str, Destination] = {}
-        for caller in matches:  # The newest first: its phone calls back.
-            make.setdefault(caller.number, _caller_destination(caller))
-        return _choose(
-            spoken,
-            phrases,
-            [(caller.name or caller.number, caller.number) for caller in matches],
-            make,
-        )
+        # The newest first: its phone calls back.
+        return _choose(spoken, phrases, [_caller_destination(c) for c in matches])
 
     words = set(bare.split())
     return (

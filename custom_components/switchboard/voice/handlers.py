@@ -324,7 +324,7 @@ class SwitchboardIntentHandler(intent.IntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         phrases = phrases_for(await async_get_phrases(hass), intent_obj.language)
         reply = Reply(intent_obj, phrases)
-        phones = async_phones(hass, intent_obj.assistant)
+        everyone = phones = async_phones(hass, intent_obj.assistant)
         spoken: str | None = slots.get(SLOT_DEVICE, {}).get("value")
         if spoken:
             named = async_find_phones(hass, phones, spoken, phrases)
@@ -346,7 +346,6 @@ class SwitchboardIntentHandler(intent.IntentHandler):
             return reply.refuse(
                 intent.IntentResponseErrorCode.NO_VALID_TARGETS, "no_phones"
             )
-        everyone = async_phones(hass, intent_obj.assistant)
         ask = Ask(
             phones=exposed,
             everyone=everyone,
@@ -523,6 +522,18 @@ class RejectCallHandler(CallActionHandler):
     failed = "reject_failed"
 
 
+def _in_progress_first(calls: list[PhoneCall], memory: VoiceMemory) -> list[PhoneCall]:
+    """Return the calls not ended: answered here first, then in HANGUP_ORDER."""
+    live = [found for found in calls if found.call.call_id not in memory.ended]
+
+    def _rank(found: PhoneCall) -> int:
+        if found.call.call_id in memory.answered:
+            return 0
+        return HANGUP_ORDER.index(found.call.state)
+
+    return sorted(live, key=_rank)
+
+
 class HangUpCallHandler(CallActionHandler):
     """End the call the user is in, or else one that rings."""
 
@@ -542,14 +553,7 @@ class HangUpCallHandler(CallActionHandler):
     def candidates(
         self, calls: list[PhoneCall], memory: VoiceMemory
     ) -> list[PhoneCall]:
-        live = [found for found in calls if found.call.call_id not in memory.ended]
-
-        def _rank(found: PhoneCall) -> int:
-            if found.call.call_id in memory.answered:
-                return 0
-            return HANGUP_ORDER.index(found.call.state)
-
-        return sorted(live, key=_rank)
+        return _in_progress_first(calls, memory)
 
     @override
     def nothing(self, reply: Reply, phones: list[Phone], *, named: bool) -> str:
@@ -683,17 +687,10 @@ class TransferCallHandler(CallActionHandler):
         A call that cannot be transferred comes last, so that the reply says
         why when it is the only one.
         """
-        live = [found for found in calls if found.call.call_id not in memory.ended]
-
-        def _rank(found: PhoneCall) -> tuple[bool, int]:
-            state = (
-                0
-                if found.call.call_id in memory.answered
-                else HANGUP_ORDER.index(found.call.state)
-            )
-            return (CallAction.TRANSFER not in found.call.actions, state)
-
-        return sorted(live, key=_rank)
+        return sorted(
+            _in_progress_first(calls, memory),
+            key=lambda found: CallAction.TRANSFER not in found.call.actions,
+        )
 
     @override
     def nothing(self, reply: Reply, phones: list[Phone], *, named: bool) -> str:
@@ -845,7 +842,7 @@ def _line(ask: Ask, destination: Destination) -> Phone | None:
     preferred.extend(
         phone for phone in lines if ask.area_id and phone.area_id == ask.area_id
     )
-    preferred.extend(sorted(lines, key=lambda phone: not phone.can_dial))
+    preferred.extend(lines)
     # One that cannot dial only when none can: the reply then says so.
     return next((phone for phone in preferred if phone.can_dial), preferred[0])
 

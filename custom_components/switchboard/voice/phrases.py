@@ -176,9 +176,11 @@ class Phrases:
 
     def without_filler(self, name: str) -> str:
         """Return a normalized name without this language's filler words."""
-        return " ".join(
-            word for word in normalize(name).split() if word not in self.filler
-        )
+        return _without_filler(name, self.filler)
+
+
+def _without_filler(name: str, filler: frozenset[str]) -> str:
+    return " ".join(word for word in normalize(name).split() if word not in filler)
 
 
 def read_phrases(path: Path) -> Phrases:
@@ -187,10 +189,7 @@ def read_phrases(path: Path) -> Phrases:
     filler = frozenset(normalize(word) for word in data["filler"])
 
     def _words(key: str) -> frozenset[str]:
-        return frozenset(
-            " ".join(word for word in normalize(said).split() if word not in filler)
-            for said in data["words"][key]
-        )
+        return frozenset(_without_filler(said, filler) for said in data["words"][key])
 
     return Phrases(
         language=data["language"],

@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..devices import device_identifier
-from ..entity import DATA_ENTITIES
+from ..entity import entity_index
 from ..hub import SwitchboardHub
 from ..providers.model import CallAction, Device, Direction
 from ..sensor import CALL_SENSOR, LastCallSensor, MissedCallsSensor
@@ -121,9 +121,9 @@ def _sensor_of[S: MissedCallsSensor | LastCallSensor](
     hass: HomeAssistant, phone: Phone, kind: type[S]
 ) -> S | None:
     """Return the phone's sensor of `kind`, if Home Assistant has added it."""
-    if (index := hass.data.get(DATA_ENTITIES)) is None:
-        return None
-    return index.of_device((phone.hub.entry.entry_id, phone.device.device_id), kind)
+    return entity_index(hass).of_device(
+        (phone.hub.entry.entry_id, phone.device.device_id), kind
+    )
 
 
 @callback
