@@ -184,8 +184,11 @@ async def test_hostile_authorization_headers_are_refused(
     @given(
         header_values()
         | byte_mutations(token)
-        .filter(lambda changed: changed != token)
-        .map(lambda changed: "Bearer " + changed.decode("utf-8", "surrogateescape"))
+        .map(lambda changed: changed.decode("utf-8", "surrogateescape"))
+        # Blanks put in only around the token are a header's own optional
+        # whitespace: the same token, rightly accepted.
+        .filter(lambda changed: changed.strip() != token.decode())
+        .map(lambda changed: "Bearer " + changed)
     )
     def check(value: str) -> None:
         with pytest.raises(InvalidSignatureError):
