@@ -132,8 +132,9 @@ STATE_EVENTS: Final = {
 DIGIT_EVENTS: Final = frozenset({"call.dtmf.received", "call.gather.ended"})
 # What a caller can press (DTMF has A-D too), and at most how many at once: a
 # gather takes up to 128 digits.
-PRESSED_KEYS: Final = frozenset("0123456789*#ABCD")
+PRESSED_KEYS: Final = "0123456789*#ABCD"
 MAX_PRESSED: Final = 128
+_readable_keys: Final = dtmf_digits(PRESSED_KEYS, MAX_PRESSED)
 # A transfer's other leg answering (or being bridged) confirms the transfer.
 TRANSFER_CONFIRMATIONS: Final = frozenset({"call.answered", "call.bridged"})
 # How many transfers (and their other legs) a client keeps in mind.
@@ -568,9 +569,9 @@ class TelnyxClient:
     webhook_requires_https = False
     # The application's webhook URL is the user's setting, not ours alone.
     owns_registration = False
-    # The caller's state, where deliveries went and URLs the user gave commands.
     # call.dtmf.received and call.gather.ended.
     reports_digits: ClassVar[bool] = True
+    # The caller's state, where deliveries went and URLs the user gave commands.
     redact_keys: ClassVar[frozenset[str]] = frozenset(
         {"client_state", "delivered_to", "webhook_url", "stream_auth_token"}
     )
@@ -1078,11 +1079,7 @@ class TelnyxClient:
                 _LOGGER.debug("Skipped a Telnyx gather that ended %.20s", status)
                 return None
             digits = payload.get("digits")
-        if not (
-            isinstance(digits, str)
-            and 0 < len(digits) <= MAX_PRESSED
-            and all(key in PRESSED_KEYS for key in digits)
-        ):
+        if _readable_keys(digits) is not None:
             _LOGGER.debug("Skipped a Telnyx %s without readable digits", event_type)
             return None
         return CallEvent(

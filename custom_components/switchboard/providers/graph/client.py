@@ -13,6 +13,7 @@ import uuid
 import aiohttp
 
 from ..kernel.http import Reply, bearer_headers, path_segment, read_object, send
+from ..kernel.values import non_empty_text
 from ..model import (
     ARG_DIGITS,
     ARG_TO,
@@ -32,7 +33,7 @@ from ..model import (
 from .auth import AccessTokens, NotificationTokens
 from .const import CLOUDS, OPENID_CONFIGURATION_URL, REQUEST_TIMEOUT
 from .errors import graph_error, operation_error
-from .notifications import STATE_NAMES, TALKING_ACTIONS, NotificationReader
+from .notifications import STATE_NAMES, TALKING_ACTIONS, TONES, NotificationReader
 from .options import (
     APP_HOSTED,
     APPLICATION_INSTANCE,
@@ -64,6 +65,8 @@ SUPPORTED: Final = frozenset(
 )
 # sendDtmfTones "is available in the global cloud only".
 GLOBAL_ONLY: Final = frozenset({CallAction.SEND_DIGITS})
+# A key as sendDtmfTones names it: tone0-tone9, star, pound, a-d.
+TONE_NAMES: Final = {key: name for name, key in TONES.items()}
 IDENTITY: Final = "#microsoft.graph.identity"
 IDENTITY_SET: Final = "#microsoft.graph.identitySet"
 _LOGGER = logging.getLogger(__name__)
@@ -209,7 +212,7 @@ class GraphClient:
             await self._operation(path, "playPrompt", {"prompts": [prompt]}, action)
         elif action is CallAction.SEND_DIGITS:
             tones: dict[str, Any] = {
-                "tones": [_tone(key) for key in str(options[ARG_DIGITS])]
+                "tones": [TONE_NAMES[key] for key in str(options[ARG_DIGITS])]
             }
             if "delay_ms" in options:
                 tones["delayBetweenTonesMs"] = options["delay_ms"]
@@ -297,8 +300,8 @@ class GraphClient:
         data = await self._request(
             "POST", "/communications/calls", body=body, action=CallAction.DIAL
         )
-        call_id = data.get("id")
-        if not isinstance(call_id, str) or not call_id:
+        call_id = non_empty_text(data.get("id"))
+        if call_id is None:
             raise ProviderUnavailableError(f"{GRAPH} answered without a call id")
         now = self._clock()
         notes = self._reader.notes(call_id, now)
@@ -437,10 +440,3 @@ class GraphClient:
 
 def _call_path(call: Call) -> str:
     return f"/communications/calls/{path_segment(call.call_id)}"
-
-
-def _tone(key: str) -> str:
-    """Name a key as toneInfo does: tone0-tone9, star, pound, a-d."""
-    if key.isdigit():
-        return f"tone{key}"
-    return {"*": "star", "#": "pound"}.get(key, key.lower())

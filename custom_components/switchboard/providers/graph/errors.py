@@ -87,13 +87,22 @@ def graph_error(reply: Reply, action: CallAction | None) -> ProviderError:
     return ProviderError(described)
 
 
+def result_codes(result: Any) -> tuple[int | None, int | None]:
+    """Read a resultInfo's code and subcode (ints or strings, "200", in the docs)."""
+    if not isinstance(result, dict):
+        return None, None
+    return (
+        integer(result.get("code")),
+        integer(result.get("subcode", result.get("subCode"))),
+    )
+
+
 def operation_error(operation: dict[str, Any], action: CallAction) -> ProviderError:
     """Describe a commsOperation Graph answered with as failed."""
     result = operation.get("resultInfo")
+    code, subcode = result_codes(result)
     result = result if isinstance(result, dict) else {}
     message = trimmed_text(result.get("message")) or "the operation failed"
-    code = integer(result.get("code"))
-    subcode = integer(result.get("subcode", result.get("subCode")))
     details = f" (code {code}/{subcode})" if code is not None else ""
     return ProviderError(
         f"Microsoft Graph could not {DOING.get(action, action)}: {message}{details}"

@@ -35,6 +35,7 @@ from ..model import (
     InvalidPayloadError,
     ResendRequestedError,
 )
+from .errors import result_codes
 
 NOTIFICATIONS_TYPE: Final = "microsoft.graph.commsNotifications"
 # How many calls the reader remembers (ordering, rejects) at once; read when
@@ -239,7 +240,8 @@ class NotificationReader:
             remote_number, remote_name = _party(data.get("source"))
             local_number = _local(data.get("targets"))
         etag = non_empty_text(data.get("@odata.etag"))
-        result = _result_id(data.get("resultInfo"))
+        codes = result_codes(data.get("resultInfo"))
+        result = _result_id(codes)
         return CallEvent(
             event_id=(
                 f"{call_id}:{change}:{state_value or '-'}:{etag or '-'}"
@@ -257,7 +259,7 @@ class NotificationReader:
             occurred_at=at,
             started_at=at if state_value == "incoming" else None,
             end_reason=(
-                _end_reason(data, notes, known=known)
+                _end_reason(data, notes, codes, known=known)
                 if state is CallState.ENDED
                 else None
             ),
@@ -415,24 +417,22 @@ def _first(items: Any) -> Any:
     return items[0] if isinstance(items, list) and items else None
 
 
-def _result_id(result: Any) -> str | None:
+def _result_id(codes: tuple[int | None, int | None]) -> str | None:
     """Name a resultInfo in an event id: a failed transfer is news of its own."""
-    if not isinstance(result, dict):
-        return None
-    code = integer(result.get("code"))
-    subcode = integer(result.get("subcode", result.get("subCode")))
+    code, subcode = codes
     if code is None and subcode is None:
         return None
     return f"{code}.{subcode}"
 
 
-def _end_reason(data: dict[str, Any], notes: CallNotes, *, known: bool) -> EndReason:
-    result = data.get("resultInfo")
-    code = subcode = None
-    if isinstance(result, dict):
-        # resultInfo codes come as ints or strings ("200") in the docs.
-        code = integer(result.get("code"))
-        subcode = integer(result.get("subcode", result.get("subCode")))
+def _end_reason(
+    data: dict[str, Any],
+    notes: CallNotes,
+    codes: tuple[int | None, int | None],
+    *,
+    known: bool,
+) -> EndReason:
+    code, subcode = codes
     if notes.rejected or code == SIP_DECLINE:
         return EndReason.REJECTED
     reason = data.get("terminationReason")
