@@ -556,11 +556,8 @@ def _check_choice(
 
 
 def _check_loop(body: dict[str, Any]) -> None:
-    value = body.get("loop")
-    if value is None or value == "infinity":
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise _ApiError(422, "90009", source={"pointer": "/loop"})
+    if body.get("loop") != "infinity":
+        _check_int(body, "loop", 1, 100, "90009")
 
 
 def _check_url(body: dict[str, Any], name: str) -> None:

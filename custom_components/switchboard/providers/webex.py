@@ -598,9 +598,7 @@ class WebexClient:
         if call_id is None:
             raise ProviderError("Webex did not say which call it placed")
         self._call_endpoints.put(call_id, device.device_id)
-        self._reached.put(
-            call_id, max(RANKS[CallState.DIALING], self._rank_reached(call_id))
-        )
+        self._reach(call_id, CallState.DIALING)
         now = datetime.now(UTC)
         return CallEvent(
             event_id=f"{call_id}:dial",
@@ -803,6 +801,10 @@ class WebexClient:
         reached = self._reached.get(call_id)
         return -1 if reached is None else reached
 
+    def _reach(self, call_id: str, state: CallState) -> None:
+        """Remember that the call got as far as `state`, if no further already."""
+        self._reached.put(call_id, max(RANKS[state], self._rank_reached(call_id)))
+
     def _snapshot(self, item: dict[str, Any], now: float) -> CallEvent:
         """Read a call as GET /telephony/calls shows it now: newer than any event."""
         answered = parse_timestamp(item.get("answered"))
@@ -833,7 +835,7 @@ class WebexClient:
             state = CallState.ENDED if deleted else _state(data)
         if state in (CallState.TALKING, CallState.ON_HOLD) or data.get("answered"):
             self._answered.add(call_id)
-        self._reached.put(call_id, max(RANKS[state], self._rank_reached(call_id)))
+        self._reach(call_id, state)
         party = data.get("remoteParty")
         party = party if isinstance(party, dict) else {}
         number = non_empty_text(party.get("number"))
